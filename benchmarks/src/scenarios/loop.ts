@@ -1,0 +1,139 @@
+/**
+ * `loop`: two actions taking turns to increment a counter, in memory, with no tracking or
+ * persistence, so the figure is the cost of one step of the runtime itself.
+ */
+import { Effect } from "effect"
+import * as Scenario from "../Scenario.js"
+
+interface Counter {
+  readonly count: number
+}
+
+const inc = (s: Counter): Counter => ({ count: s.count + 1 })
+
+const STEPS = 10_000
+// LangGraph takes hundreds of microseconds a step; fewer steps keep a run near a second and the
+// figure is reported per step, so it stays comparable.
+const LANGGRAPH_STEPS = 2_000
+
+const PER_STEP_TARGET_US = 3
+const FLOOR_FACTOR_TARGET = 4
+
+/** The floor: the same pure function run through `Effect.sync`, chained in one fiber. */
+const floor: Scenario.Subject = {
+  name: "floor",
+  steps: STEPS,
+  note: "Effect.whileLoop over Effect.sync(inc)",
+  setup: async () => async () => {
+    let state: Counter = { count: 0 }
+    await Effect.runPromise(
+      Effect.whileLoop({
+        while: () => state.count < STEPS,
+        body: () => Effect.sync(() => inc(state)),
+        step: (next) => {
+          state = next
+        }
+      })
+    )
+    Scenario.check("floor", state.count === STEPS, `count ${STEPS}`, state)
+  }
+}
+
+/**
+ * A second floor closer to how a runtime threads state: each step is a `flatMap` on the previous
+ * one, so every step allocates its continuation, as an interpreter of a graph must.
+ */
+const floorFlatMap: Scenario.Subject = {
+  name: "floor-flatmap",
+  steps: STEPS,
+  note: "recursive Effect.flatMap over Effect.sync(inc)",
+  setup: async () => {
+    const go = (s: Counter): Effect.Effect<Counter> =>
+      s.count >= STEPS ? Effect.succeed(s) : Effect.flatMap(Effect.sync(() => inc(s)), go)
+    return async () => {
+      const final = await Effect.runPromise(go({ count: 0 }))
+      Scenario.check("floor-flatmap", final.count === STEPS, `count ${STEPS}`, final)
+    }
+  }
+}
+
+/** LangGraph JS: nodes a -> b, b -> a until the count is reached, then END. */
+const langgraph: Scenario.Subject = {
+  name: "langgraph",
+  steps: LANGGRAPH_STEPS,
+  note: `${LANGGRAPH_STEPS} steps per run (not ${STEPS}) to bound run time; value is per step`,
+  warmupRuns: 2,
+  timedRuns: 5,
+  setup: async () => {
+    const { Annotation, END, START, StateGraph } = await import("@langchain/langgraph")
+    const State = Annotation.Root({ count: Annotation<number> })
+    const graph = new StateGraph(State)
+      .addNode("a", inc)
+      .addNode("b", inc)
+      .addEdge(START, "a")
+      .addEdge("a", "b")
+      .addConditionalEdges("b", (s) => (s.count >= LANGGRAPH_STEPS ? END : "a"))
+      .compile()
+    // Every node runs in its own superstep; the margin covers the entry and exit.
+    const config = { recursionLimit: LANGGRAPH_STEPS + 10 }
+    return async () => {
+      const final = await graph.invoke({ count: 0 }, config)
+      Scenario.check("langgraph", final.count === LANGGRAPH_STEPS, `count ${LANGGRAPH_STEPS}`, final)
+    }
+  }
+}
+
+/** Teasel: the same loop as a graph of two actions, halting after `done`. */
+const teasel: Scenario.Subject = {
+  name: "teasel",
+  steps: STEPS,
+  setup: async () => {
+    const { Application, Graph } = await import("@teasel/core")
+    const graph = Graph.make({
+      actions: { a: inc, b: inc, done: (s: Counter) => s },
+      transitions: [["a", "b"], ["b", "done", (s) => s.count >= STEPS], ["b", "a"]],
+      entrypoint: "a"
+    })
+    const app = Application.make({ graph, state: { count: 0 } })
+    return async () => {
+      const final = await Effect.runPromise(Application.run(app, { haltAfter: ["done"] }))
+      // STEPS increments, then `done`.
+      Scenario.check(
+        "teasel",
+        final.state.count === STEPS && final.sequenceId === STEPS + 1,
+        `count ${STEPS} and sequenceId ${STEPS + 1}`,
+        { count: final.state.count, sequenceId: final.sequenceId }
+      )
+    }
+  }
+}
+
+export const loop = Scenario.make({
+  name: "loop",
+  description: "two actions incrementing a counter, in memory, no tracking",
+  unit: "us/step",
+  // A 10,000-step run of the floor takes about a millisecond: many runs steady the median.
+  warmupRuns: 20,
+  timedRuns: 50,
+  subjects: [floor, floorFlatMap, langgraph, teasel],
+  targets: [
+    {
+      subject: "teasel",
+      description: `<= ${PER_STEP_TARGET_US} us/step`,
+      met: (perStep) => {
+        const t = perStep("teasel")
+        return t === undefined ? undefined : { met: t <= PER_STEP_TARGET_US, actual: `${t.toPrecision(3)} us` }
+      }
+    },
+    {
+      subject: "teasel",
+      description: `<= ${FLOOR_FACTOR_TARGET}x floor`,
+      met: (perStep) => {
+        const t = perStep("teasel")
+        const f = perStep("floor")
+        if (t === undefined || f === undefined) return undefined
+        return { met: t <= FLOOR_FACTOR_TARGET * f, actual: `${(t / f).toPrecision(3)}x` }
+      }
+    }
+  ]
+})

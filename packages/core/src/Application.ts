@@ -1,0 +1,248 @@
+/**
+ * Applications: a graph plus a position in it.
+ *
+ * An application is an immutable value: its state, the next action, the last action and the
+ * number of steps completed. Running it returns a new application; the old value never changes,
+ * so any application can be kept, compared or run again from where it was.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Queue, Stream } from "effect"
+import { dual } from "effect/Function"
+import type { Pipeable } from "effect/Pipeable"
+import type { ActionError } from "./Action.js"
+import type * as Event from "./Event.js"
+import type { Graph } from "./Graph.js"
+import * as App from "./internal/application.js"
+import * as Loop from "./internal/loop.js"
+
+/**
+ * @category symbols
+ * @since 0.1.0
+ */
+export const TypeId: typeof App.TypeId = App.TypeId
+
+/**
+ * An application over state `S` with action names `K`; running it may fail with `E` (its
+ * effectful actions' errors) and requires `R`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Application<in out S, K extends string = string, out E = never, out R = never> extends Pipeable {
+  readonly [App.TypeId]: typeof App.TypeId
+  readonly graph: Graph<S, K, E, R>
+  /** Identity of the application (a random UUID unless given). */
+  readonly id: string
+  /** Partition the application belongs to (`""` unless given). */
+  readonly partitionKey: string
+  /** For a child application (a sub-graph or a parallel branch), the id of its parent. */
+  readonly parentId: string | undefined
+  /** The current state. */
+  readonly state: S
+  /** The action that runs next; `undefined` once the application has ended. */
+  readonly next: K | undefined
+  /** The last action run; `undefined` before the first step. */
+  readonly last: K | undefined
+  /** Number of steps completed. */
+  readonly sequenceId: number
+}
+
+/**
+ * Everything running an application of graph error `E` can fail with.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type RunError<E> = ActionError | E
+
+/**
+ * Options of `run` and `stream`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RunOptions<K extends string> {
+  /** Stop once one of these actions has run. */
+  readonly haltAfter?: ReadonlyArray<K> | undefined
+  /**
+   * Stop when the next action is one of these (it does not run). The first action of the call
+   * always runs, so running again continues past the halt.
+   */
+  readonly haltBefore?: ReadonlyArray<K> | undefined
+  /** Inputs of the first action this call runs. */
+  readonly inputs?: object | undefined
+}
+
+/**
+ * A fresh application of `graph` starting from `state`, at the graph's entrypoint (or at
+ * `entrypoint`).
+ *
+ * @example
+ * ```ts
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { inc }, transitions: [], entrypoint: "inc" })
+ * const app = Application.make({ graph, state: { count: 0 }, id: "counter-1" })
+ * app.next // "inc"
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <S, K extends string, E, R>(options: {
+  readonly graph: Graph<S, K, E, R>
+  readonly state: NoInfer<S>
+  readonly id?: string | undefined
+  readonly partitionKey?: string | undefined
+  readonly entrypoint?: NoInfer<K> | undefined
+}): Application<S, K, E, R> => {
+  const entrypoint = options.entrypoint ?? options.graph.entrypoint
+  if (!Object.prototype.hasOwnProperty.call(options.graph.actions, entrypoint)) {
+    throw new TypeError(`Application.make: unknown entrypoint "${entrypoint}"`)
+  }
+  return App.make({
+    graph: options.graph,
+    id: options.id ?? crypto.randomUUID(),
+    partitionKey: options.partitionKey ?? "",
+    parentId: undefined,
+    state: options.state,
+    next: entrypoint,
+    last: undefined,
+    sequenceId: 0
+  })
+}
+
+/**
+ * Whether `u` is an application.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isApplication: (u: unknown) => u is Application<unknown, string, unknown, unknown> = App.isApplication
+
+/**
+ * Runs exactly one action (the next one) and returns the application after it. An application
+ * that has ended is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+ * const app = await Effect.runPromise(Application.step(Application.make({ graph, state: { count: 0 } })))
+ * app.state // { count: 1 }
+ * app.next // "b"
+ * ```
+ * @category running
+ * @since 0.1.0
+ */
+export const step: {
+  (options?: { readonly inputs?: object | undefined }): <S, K extends string, E, R>(
+    app: Application<S, K, E, R>
+  ) => Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
+  <S, K extends string, E, R>(
+    app: Application<S, K, E, R>,
+    options?: { readonly inputs?: object | undefined }
+  ): Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
+} = dual(
+  (args) => App.isApplication(args[0]),
+  (app: Application<any, any, any, any>, options?: { readonly inputs?: object | undefined }) =>
+    Loop.run(app, { inputs: options?.inputs, maxSteps: 1 }, undefined)
+) as any
+
+/**
+ * Runs until an action in `haltAfter` has run, the next action is in `haltBefore` (it does not
+ * run), or the graph ends. `inputs` go to the first action this call runs.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({
+ *   actions: { a: inc, b: inc, done: (s) => s },
+ *   transitions: [["a", "b"], ["b", "done", (s) => s.count >= 10], ["b", "a"]],
+ *   entrypoint: "a"
+ * })
+ * const app = await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 } }), { haltAfter: ["done"] }))
+ * app.state.count // 10
+ * ```
+ * @category running
+ * @since 0.1.0
+ */
+export const run: {
+  <K extends string>(options?: RunOptions<NoInfer<K>>): <S, E, R>(
+    app: Application<S, K, E, R>
+  ) => Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
+  <S, K extends string, E, R>(
+    app: Application<S, K, E, R>,
+    options?: RunOptions<NoInfer<K>>
+  ): Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
+} = dual(
+  (args) => App.isApplication(args[0]),
+  (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
+    Loop.run(app, options ?? {}, undefined)
+) as any
+
+/**
+ * Runs like `run`, as a `Stream` of events: `StepStarted`, `Chunk` (from streaming actions, as
+ * produced), `StepCompleted` and `StepFailed`, for the application and — interleaved as they
+ * happen, with `parentId` — for its children, ending with a `Done` event that carries the final
+ * application. A failing step fails the stream after its `StepFailed` event.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+ * const events = await Effect.runPromise(Stream.runCollect(Application.stream(Application.make({ graph, state: { count: 0 } }))))
+ * events.map((e) => e._tag) // ["StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "Done"]
+ * ```
+ * @category running
+ * @since 0.1.0
+ */
+export const stream: {
+  <K extends string>(options?: RunOptions<NoInfer<K>>): <S, E, R>(
+    app: Application<S, K, E, R>
+  ) => Stream.Stream<Event.Event<S, K, E, R>, RunError<E>, R>
+  <S, K extends string, E, R>(
+    app: Application<S, K, E, R>,
+    options?: RunOptions<NoInfer<K>>
+  ): Stream.Stream<Event.Event<S, K, E, R>, RunError<E>, R>
+} = dual(
+  (args) => App.isApplication(args[0]),
+  (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
+    Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
+      Effect.flatMap(
+        Loop.run(app, options ?? {}, (event) => {
+          Queue.offerUnsafe(queue, event)
+        }),
+        (final) =>
+          Effect.sync(() => {
+            Queue.offerUnsafe(queue, { _tag: "Done", appId: final.id, app: final })
+            Queue.endUnsafe(queue)
+          })
+      ))
+) as any
+
+/**
+ * `run` for code that does not use Effect: a `Promise` of the final application, rejected with
+ * the step's error. Only for applications that require no services.
+ *
+ * @example
+ * ```ts
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { inc }, transitions: [], entrypoint: "inc" })
+ * const app = await Application.runPromise(Application.make({ graph, state: { count: 0 } }))
+ * app.state.count // 1
+ * ```
+ * @category running
+ * @since 0.1.0
+ */
+export const runPromise = <S, K extends string, E>(
+  app: Application<S, K, E, never>,
+  options?: RunOptions<NoInfer<K>>
+): Promise<Application<S, K, E, never>> => Effect.runPromise(run(app, options))

@@ -1,0 +1,306 @@
+/**
+ * Graphs: actions joined by transitions.
+ *
+ * A graph names its actions (the keys of `actions`), lists transitions between them — each
+ * optionally guarded by a predicate on the state the source action produced — and names the
+ * entrypoint. The first matching transition wins, in declaration order; when none matches, the
+ * application has ended. Names are checked at compile time (a misspelt action name does not
+ * type-check) and again at run time by `make`.
+ *
+ * @since 0.1.0
+ */
+import { Data, type Effect } from "effect"
+import { pipeArguments, type Pipeable } from "effect/Pipeable"
+import type * as Action from "./Action.js"
+import type { ActionError } from "./Action.js"
+import { runSubgraph } from "./internal/loop.js"
+import { choose, type Edge, type EdgeIndex, indexEdges } from "./internal/transition.js"
+
+/**
+ * @category symbols
+ * @since 0.1.0
+ */
+export const TypeId: unique symbol = Symbol.for("@teasel/core/Graph")
+
+/**
+ * @category symbols
+ * @since 0.1.0
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A validated graph over state `S` with action names `K`; `E` and `R` are the union of the error
+ * and requirement types of its effectful actions.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Graph<in out S, K extends string = string, out E = never, out R = never> extends Pipeable {
+  readonly [TypeId]: {
+    readonly _S: (_: S) => S
+    readonly _K: (_: never) => K
+    readonly _E: (_: never) => E
+    readonly _R: (_: never) => R
+  }
+  readonly actions: { readonly [P in K]: Action.Any<S> }
+  /** Transitions, one per source, in declaration order. */
+  readonly transitions: ReadonlyArray<Edge<S>>
+  readonly entrypoint: K
+  /** Outgoing transitions of each action, in declaration order. */
+  readonly edges: EdgeIndex
+}
+
+/**
+ * A transition: `[from, to]` or `[from, to, when]`; `from` may list several sources.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Transition<K extends string, S> =
+  | readonly [from: K | ReadonlyArray<K>, to: K]
+  | readonly [from: K | ReadonlyArray<K>, to: K, when: (state: S) => boolean]
+
+/**
+ * The state type of a graph.
+ *
+ * @category type-level
+ * @since 0.1.0
+ */
+export type StateOf<G> = G extends Graph<infer S, any, any, any> ? S : never
+
+/**
+ * The action names of a graph.
+ *
+ * @category type-level
+ * @since 0.1.0
+ */
+export type ActionsOf<G> = G extends Graph<any, infer K, any, any> ? K : never
+
+type ErrorsOf<A> = { [P in keyof A]: Action.ErrorOf<A[P]> }[keyof A]
+type ContextsOf<A> = { [P in keyof A]: Action.ContextOf<A[P]> }[keyof A]
+
+/**
+ * The graph definition is invalid: no actions, an unknown action in a transition or the
+ * entrypoint, or an action that is not a function. `message` names the culprit.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class GraphError extends Data.TaggedError("GraphError")<{
+  readonly message: string
+  /** The offending action name, when there is one. */
+  readonly action?: string
+}> {}
+
+const Proto = {
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+/**
+ * Builds and validates a graph. The state type is inferred from the actions; the error and
+ * requirement types are the unions of those of the effectful actions.
+ *
+ * @throws GraphError when there are no actions, a transition or the entrypoint names an unknown
+ * action, or an action is not a function.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({
+ *   actions: { a: inc, b: inc, done: (s) => s },
+ *   transitions: [
+ *     ["a", "b"],
+ *     ["b", "done", (s) => s.count >= 10],
+ *     ["b", "a"]
+ *   ],
+ *   entrypoint: "a"
+ * })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <S extends object, const A extends Record<string, Action.Any<S>>>(config: {
+  readonly actions: A & Record<string, Action.Any<S>>
+  readonly transitions: ReadonlyArray<Transition<keyof A & string, NoInfer<S>>>
+  readonly entrypoint: NoInfer<keyof A & string>
+}): Graph<S, keyof A & string, ErrorsOf<A>, ContextsOf<A>> => {
+  const actions = config.actions as Record<string, unknown>
+  const names = Object.keys(actions)
+  if (names.length === 0) throw new GraphError({ message: "Graph.make: the graph has no actions" })
+  for (const name of names) {
+    if (typeof actions[name] !== "function") {
+      throw new GraphError({
+        message: `Graph.make: action "${name}" is not a function (found ${describe(actions[name])})`,
+        action: name
+      })
+    }
+  }
+  const known = (name: unknown, where: string): string => {
+    if (typeof name === "string" && Object.prototype.hasOwnProperty.call(actions, name)) return name
+    throw new GraphError({
+      message: `Graph.make: ${where} names unknown action ${JSON.stringify(name)}; known actions: ${names.join(", ")}`,
+      ...(typeof name === "string" ? { action: name } : {})
+    })
+  }
+  const edges: Array<Edge<S>> = []
+  config.transitions.forEach((transition, i) => {
+    const [from, to, when] = transition as readonly [unknown, unknown, unknown?]
+    const target = known(to, `transition ${i} (target)`)
+    if (when !== undefined && typeof when !== "function") {
+      throw new GraphError({
+        message: `Graph.make: transition ${i} has a condition that is not a function (found ${describe(when)})`,
+        action: target
+      })
+    }
+    for (const source of Array.isArray(from) ? from : [from]) {
+      edges.push({ from: known(source, `transition ${i} (source)`), to: target, when: when as Edge<S>["when"] })
+    }
+  })
+  const graph = Object.create(Proto)
+  graph[TypeId] = TypeId
+  graph.actions = Object.freeze({ ...actions })
+  graph.transitions = Object.freeze(edges)
+  graph.entrypoint = known(config.entrypoint, "the entrypoint")
+  graph.edges = indexEdges(names, edges)
+  return Object.freeze(graph)
+}
+
+const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u) ? "an array" : typeof u)
+
+/**
+ * Whether `u` is a graph built by `Graph.make`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isGraph = (u: unknown): u is Graph<unknown, string, unknown, unknown> =>
+  typeof u === "object" && u !== null && TypeId in u
+
+/**
+ * The action that follows `from` when it produced `state`: the target of the first transition
+ * out of `from` whose condition holds, or `undefined` when none does (the application ends).
+ * Pure: it runs no action.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b", (s) => s.count > 1]], entrypoint: "a" })
+ * Graph.next(graph, "a", { count: 2 }) // "b"
+ * Graph.next(graph, "a", { count: 1 }) // undefined
+ * ```
+ * @category transitions
+ * @since 0.1.0
+ */
+export const next = <S, K extends string>(graph: Graph<S, K, any, any>, from: K, state: S): K | undefined =>
+  choose(graph.edges, from, state) as K | undefined
+
+/**
+ * A sub-graph: a graph packaged as an action. Used as a step of a parent graph or as a branch of
+ * a parallel combinator, it runs as a child application from the state it is given until an
+ * action in `haltAfter` has run (or the graph ends), and returns that application's final state.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SubGraph<S, K extends string = string, E = never, R = never> {
+  (state: S, inputs?: object): Effect.Effect<S, E | ActionError, R>
+  readonly graph: Graph<S, K, E, R>
+  readonly haltAfter: ReadonlyArray<K>
+  readonly entrypoint: K
+}
+
+/**
+ * Packages `graph` as an action that runs it as a child application (see `SubGraph`). The
+ * child's id is derived from the parent's id, step and action name, so it is stable across
+ * resumes; its events appear in the parent's stream with `parentId`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const write = (s: { drafts: number }) => ({ drafts: s.drafts + 1 })
+ * const loop = Graph.make({
+ *   actions: { write, check: (s: { drafts: number }) => s },
+ *   transitions: [["write", "check"], ["check", "write", (s) => s.drafts < 3]],
+ *   entrypoint: "write"
+ * })
+ * const parent = Graph.make({
+ *   actions: { drafts: Graph.subgraph(loop, { haltAfter: ["check"] }) },
+ *   transitions: [],
+ *   entrypoint: "drafts"
+ * })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const subgraph = <S, K extends string, E, R>(
+  graph: Graph<S, K, E, R>,
+  options: { readonly haltAfter: ReadonlyArray<NoInfer<K>>; readonly entrypoint?: NoInfer<K> }
+): SubGraph<S, K, E, R> => {
+  const entrypoint = options.entrypoint ?? graph.entrypoint
+  if (!Object.prototype.hasOwnProperty.call(graph.actions, entrypoint)) {
+    throw new GraphError({ message: `Graph.subgraph: unknown entrypoint "${entrypoint}"`, action: entrypoint })
+  }
+  for (const name of options.haltAfter) {
+    if (!Object.prototype.hasOwnProperty.call(graph.actions, name)) {
+      throw new GraphError({ message: `Graph.subgraph: haltAfter names unknown action "${name}"`, action: name })
+    }
+  }
+  const haltAfter = Object.freeze([...options.haltAfter])
+  const run = (state: S, inputs?: object) => runSubgraph(graph, state, inputs, { haltAfter, entrypoint })
+  return Object.assign(run, { graph, haltAfter, entrypoint }) as SubGraph<S, K, E, R>
+}
+
+/**
+ * Whether an action is a sub-graph built by `Graph.subgraph`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isSubGraph = (u: unknown): u is SubGraph<any, string, unknown, unknown> =>
+  typeof u === "function" && isGraph((u as { graph?: unknown }).graph)
+
+/**
+ * Mermaid `flowchart` text of the graph: one node per action (sub-graphs drawn as subroutines),
+ * one arrow per transition (dotted and labelled when guarded by a condition), and an arrow from
+ * a start node to the entrypoint.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+ * Graph.toMermaid(graph)
+ * // flowchart TD
+ * //   start(("start")) --> n0
+ * //   n0["a"]
+ * //   n1["b"]
+ * //   n0 --> n1
+ * ```
+ * @category destructors
+ * @since 0.1.0
+ */
+export const toMermaid = (graph: Graph<any, string, any, any>): string => {
+  const ids = new Map<string, string>()
+  const lines = ["flowchart TD"]
+  Object.keys(graph.actions).forEach((name, i) => ids.set(name, `n${i}`))
+  lines.push(`  start(("start")) --> ${ids.get(graph.entrypoint)}`)
+  for (const [name, id] of ids) {
+    const label = escapeLabel(name)
+    lines.push(isSubGraph(graph.actions[name]) ? `  ${id}[["${label}"]]` : `  ${id}["${label}"]`)
+  }
+  for (const edge of graph.transitions) {
+    const from = ids.get(edge.from)
+    const to = ids.get(edge.to)
+    if (edge.when === undefined) lines.push(`  ${from} --> ${to}`)
+    else lines.push(`  ${from} -.->|"${escapeLabel(edge.when.name || "when")}"| ${to}`)
+  }
+  return lines.join("\n")
+}
+
+// Mermaid labels are quoted; quotes and angle brackets inside them need entity codes.
+const escapeLabel = (text: string): string =>
+  text.replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;")

@@ -1,0 +1,273 @@
+/**
+ * The step loop: choose → run → (save → track, added by later layers) for one application.
+ *
+ * Actions that return a plain state run in a plain `while` loop with no Effect machinery between
+ * them; an action that returns an Effect or a Promise suspends the loop, which resumes from the
+ * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
+ * synchronous run stays interruptible and fair to other fibers.
+ */
+import { Cause, Effect } from "effect"
+import { ActionError, writesOf } from "../Action.js"
+import type { Application } from "../Application.js"
+import type { Graph } from "../Graph.js"
+import * as App from "./application.js"
+import { CurrentStep, type Emit, type StepContext } from "./context.js"
+import { choose } from "./transition.js"
+
+export interface LoopOptions {
+  readonly haltAfter?: ReadonlyArray<string> | undefined
+  readonly haltBefore?: ReadonlyArray<string> | undefined
+  /** Given to the first action this call runs. */
+  readonly inputs?: object | undefined
+  /** At most this many steps (`Application.step` runs one). */
+  readonly maxSteps?: number | undefined
+}
+
+const YIELD_EVERY = 512
+
+/** Runs `start` until it halts or ends; events go to `emit` when someone listens. */
+export const run = (
+  start: Application<any, any, any, any>,
+  options: LoopOptions,
+  emit: Emit | undefined
+): Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
+  Effect.suspend(() => new Run(start, options, emit).loop())
+
+/** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
+export const runSubgraph = (
+  graph: Graph<any, string, any, any>,
+  state: unknown,
+  inputs: object | undefined,
+  options: { readonly haltAfter: ReadonlyArray<string>; readonly entrypoint: string }
+): Effect.Effect<any, any, any> =>
+  CurrentStep.use((step) => {
+    const child = App.make({
+      graph,
+      id: step === undefined ? crypto.randomUUID() : childId(step.appId, step.sequenceId, step.action),
+      partitionKey: step?.partitionKey ?? "",
+      parentId: step?.appId,
+      state,
+      next: options.entrypoint,
+      last: undefined,
+      sequenceId: 0
+    })
+    return Effect.map(run(child, { haltAfter: options.haltAfter, inputs }, step?.emit), (final) => final.state)
+  })
+
+/**
+ * The id of a child application: derived from its parent's id, the parent's step and action, and
+ * (for parallel branches) the branch index, so a resumed parent finds its children again and a
+ * repeated invocation of the same action gets new ones.
+ */
+export const childId = (parentId: string, sequenceId: number, action: string, index?: number): string =>
+  index === undefined ? `${parentId}:${sequenceId}:${action}` : `${parentId}:${sequenceId}:${action}:${index}`
+
+class Run {
+  private state: unknown
+  private next: string | undefined
+  private last: string | undefined
+  private sequenceId: number
+  private ran = 0
+  private sinceYield = 0
+  private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
+
+  constructor(
+    private readonly start: Application<any, any, any, any>,
+    private readonly options: LoopOptions,
+    private readonly emit: Emit | undefined
+  ) {
+    this.state = start.state
+    this.next = start.next
+    this.last = start.last
+    this.sequenceId = start.sequenceId
+    this.actions = start.graph.actions
+  }
+
+  loop(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+    const { haltAfter, haltBefore } = this.options
+    const maxSteps = this.options.maxSteps ?? Infinity
+    while (true) {
+      const name = this.next
+      if (
+        name === undefined || this.ran >= maxSteps ||
+        (this.ran > 0 && haltBefore !== undefined && haltBefore.includes(name))
+      ) {
+        return Effect.succeed(this.finish())
+      }
+      if (this.sinceYield >= YIELD_EVERY) {
+        this.sinceYield = 0
+        return Effect.flatMap(Effect.yieldNow, () => this.loop())
+      }
+      const action = this.actions[name]
+      const sequenceId = this.sequenceId + 1
+      if (action === undefined) {
+        return this.fail(this.error(name, sequenceId, "unknown-action", "is not an action of this graph"))
+      }
+      const inputs = this.ran === 0 ? this.options.inputs : undefined
+      this.ran++
+      this.sinceYield++
+      if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
+      let out: unknown
+      try {
+        out = action(this.state, inputs)
+      } catch (cause) {
+        return this.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))
+      }
+      if (Effect.isEffect(out)) {
+        this.sinceYield = 0
+        return Effect.flatMap(this.guard(out, name, sequenceId), (next) => this.resume(name, sequenceId, next))
+      }
+      if (isPromiseLike(out)) {
+        this.sinceYield = 0
+        const promise = out
+        const awaited = Effect.tryPromise({
+          try: () => promise,
+          catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
+        })
+        return Effect.flatMap(this.observeFailure(awaited, name, sequenceId), (next) => this.resume(name, sequenceId, next))
+      }
+      const error = this.complete(name, sequenceId, out)
+      if (error !== undefined) return this.fail(error)
+      if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
+    }
+  }
+
+  /** Continues after an asynchronous step. */
+  private resume(name: string, sequenceId: number, out: unknown) {
+    const error = this.complete(name, sequenceId, out)
+    if (error !== undefined) return this.fail(error)
+    const haltAfter = this.options.haltAfter
+    if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
+    return this.loop()
+  }
+
+  /** Validates the next state, records it and chooses the next action. */
+  private complete(name: string, sequenceId: number, out: unknown): ActionError | undefined {
+    if (typeof out !== "object" || out === null || Array.isArray(out)) {
+      return this.error(
+        name,
+        sequenceId,
+        "not-an-object",
+        `returned ${describe(out)}; an action must return the next state as an object (or a Promise or Effect of one)`
+      )
+    }
+    const writes = writesOf(this.actions[name]!)
+    if (writes !== undefined) {
+      const undeclared = undeclaredWrites(this.state as object, out, writes)
+      if (undeclared.length > 0) {
+        return this.error(
+          name,
+          sequenceId,
+          "undeclared-write",
+          `wrote ${undeclared.map((k) => JSON.stringify(k)).join(", ")} outside its declared writes [${writes.join(", ")}]`
+        )
+      }
+    }
+    let next: string | undefined
+    try {
+      next = choose(this.start.graph.edges, name, out)
+    } catch (cause) {
+      return this.error(name, sequenceId, "threw", `completed, but a transition condition out of it threw ${describe(cause)}`, cause)
+    }
+    this.state = out
+    this.last = name
+    this.next = next
+    this.sequenceId = sequenceId
+    if (this.emit !== undefined) {
+      this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
+    }
+    return undefined
+  }
+
+  /** Runs an effectful action with its step context; its defects become `ActionError`s. */
+  private guard(effect: Effect.Effect<unknown, unknown, unknown>, name: string, sequenceId: number) {
+    const step: StepContext = {
+      appId: this.start.id,
+      parentId: this.start.parentId,
+      partitionKey: this.start.partitionKey,
+      sequenceId,
+      action: name,
+      emit: this.emit
+    }
+    const guarded = effect.pipe(
+      Effect.catchDefect((cause) => Effect.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))),
+      Effect.provideService(CurrentStep, step)
+    )
+    return this.observeFailure(guarded, name, sequenceId)
+  }
+
+  private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
+    const emit = this.emit
+    if (emit === undefined) return effect
+    return Effect.onError(effect, (cause) =>
+      Effect.sync(() => {
+        if (!Cause.hasInterruptsOnly(cause)) {
+          emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error: Cause.squash(cause) }))
+        }
+      }))
+  }
+
+  private fail(error: ActionError) {
+    if (this.emit !== undefined) {
+      this.emit(this.event({ _tag: "StepFailed", action: error.action, sequenceId: error.sequenceId, error }))
+    }
+    return Effect.fail(error)
+  }
+
+  private error(name: string, sequenceId: number, reason: ActionError["reason"], what: string, cause?: unknown) {
+    return new ActionError({
+      action: name,
+      appId: this.start.id,
+      sequenceId,
+      reason,
+      message: `Action "${name}" of application "${this.start.id}" (step ${sequenceId}) ${what}`,
+      ...(cause === undefined ? {} : { cause })
+    })
+  }
+
+  private event<T extends object>(fields: T): T & { appId: string; parentId?: string } {
+    const parentId = this.start.parentId
+    return parentId === undefined
+      ? { ...fields, appId: this.start.id }
+      : { ...fields, appId: this.start.id, parentId }
+  }
+
+  private finish() {
+    return App.make({
+      graph: this.start.graph,
+      id: this.start.id,
+      partitionKey: this.start.partitionKey,
+      parentId: this.start.parentId,
+      state: this.state,
+      next: this.next,
+      last: this.last,
+      sequenceId: this.sequenceId
+    })
+  }
+}
+
+/** Keys whose value changed (added, removed or replaced) that are not in `writes`. */
+const undeclaredWrites = (before: object, after: object, writes: ReadonlyArray<string>): Array<string> => {
+  const prev = before as Record<string, unknown>
+  const next = after as Record<string, unknown>
+  const out: Array<string> = []
+  for (const key of Object.keys(next)) {
+    if (!writes.includes(key) && (!(key in prev) || prev[key] !== next[key])) out.push(key)
+  }
+  for (const key of Object.keys(prev)) {
+    if (!writes.includes(key) && !(key in next)) out.push(key)
+  }
+  return out
+}
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+
+const describe = (u: unknown): string => {
+  if (u instanceof Error) return `${u.name}: ${u.message}`
+  if (u === undefined || u === null) return String(u)
+  if (Array.isArray(u)) return "an array"
+  if (typeof u === "string") return JSON.stringify(u)
+  if (typeof u === "object") return "an object"
+  return `${typeof u} ${String(u)}`
+}
