@@ -64,7 +64,9 @@ export const measurements = (
           : { target: t.description, met: result.met, actual: result.actual }
       })
     if (outcome._tag === "Failed") {
-      return [{ ...common, metric: "time", unit: scenario.unit, value: null, ratioToTeasel: null, error: outcome.error }]
+      return [
+        { ...common, metric: "time", unit: scenario.unit, value: null, ratioToTeasel: null, error: outcome.error }
+      ]
     }
     const s = outcome.sample
     return [
@@ -116,8 +118,13 @@ export const printTable = (all: ReadonlyArray<Measurement>): void => {
     m.error ?? targetCell(m)
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  // Numbers align right, text left.
+  const numeric = new Set([2, 4, 5])
   const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === 2 || i === 4 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd()
   process.stdout.write(`\n${line(header)}\n${line(widths.map((w) => "-".repeat(w)))}\n`)
   for (const r of rows) process.stdout.write(`${line(r)}\n`)
   process.stdout.write("\n")

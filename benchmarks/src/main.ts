@@ -17,9 +17,16 @@ import { loop } from "./scenarios/loop.js"
 
 const scenarios: ReadonlyArray<Scenario> = [loop]
 
+interface Selection {
+  readonly scenario: Scenario
+  readonly subjects: ReadonlyArray<string>
+}
+
 // A selector is `scenario` or `scenario/subject`; none selects everything.
-const select = (args: ReadonlyArray<string>): ReadonlyArray<{ scenario: Scenario; subjects: ReadonlyArray<string> }> => {
-  if (args.length === 0) return scenarios.map((scenario) => ({ scenario, subjects: scenario.subjects.map((s) => s.name) }))
+const select = (args: ReadonlyArray<string>): ReadonlyArray<Selection> => {
+  if (args.length === 0) {
+    return scenarios.map((scenario) => ({ scenario, subjects: scenario.subjects.map((s) => s.name) }))
+  }
   return scenarios.flatMap((scenario) => {
     const wanted = args.filter((a) => a === scenario.name || a.startsWith(`${scenario.name}/`))
     if (wanted.length === 0) return []

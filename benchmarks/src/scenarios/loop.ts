@@ -2,7 +2,7 @@
  * `loop`: two actions taking turns to increment a counter, in memory, with no tracking or
  * persistence, so the figure is the cost of one step of the runtime itself.
  */
-import { Effect } from "effect"
+import type { Effect } from "effect"
 import * as Scenario from "../Scenario.js"
 
 interface Counter {
@@ -19,23 +19,29 @@ const LANGGRAPH_STEPS = 2_000
 const PER_STEP_TARGET_US = 3
 const FLOOR_FACTOR_TARGET = 4
 
+// Every library is imported inside its subject's `setup`, so each isolated process loads only its
+// own: LangGraph's peak RSS does not include Effect, nor the floor's Teasel.
+
 /** The floor: the same pure function run through `Effect.sync`, chained in one fiber. */
 const floor: Scenario.Subject = {
   name: "floor",
   steps: STEPS,
   note: "Effect.whileLoop over Effect.sync(inc)",
-  setup: async () => async () => {
-    let state: Counter = { count: 0 }
-    await Effect.runPromise(
-      Effect.whileLoop({
-        while: () => state.count < STEPS,
-        body: () => Effect.sync(() => inc(state)),
-        step: (next) => {
-          state = next
-        }
-      })
-    )
-    Scenario.check("floor", state.count === STEPS, `count ${STEPS}`, state)
+  setup: async () => {
+    const { Effect } = await import("effect")
+    return async () => {
+      let state: Counter = { count: 0 }
+      await Effect.runPromise(
+        Effect.whileLoop({
+          while: () => state.count < STEPS,
+          body: () => Effect.sync(() => inc(state)),
+          step: (next) => {
+            state = next
+          }
+        })
+      )
+      Scenario.check("floor", state.count === STEPS, `count ${STEPS}`, state)
+    }
   }
 }
 
@@ -48,6 +54,7 @@ const floorFlatMap: Scenario.Subject = {
   steps: STEPS,
   note: "recursive Effect.flatMap over Effect.sync(inc)",
   setup: async () => {
+    const { Effect } = await import("effect")
     const go = (s: Counter): Effect.Effect<Counter> =>
       s.count >= STEPS ? Effect.succeed(s) : Effect.flatMap(Effect.sync(() => inc(s)), go)
     return async () => {
@@ -83,14 +90,19 @@ const langgraph: Scenario.Subject = {
   }
 }
 
-/** Teasel: the same loop as a graph of two actions, halting after `done`. */
-const teasel: Scenario.Subject = {
-  name: "teasel",
+/**
+ * Teasel: the same loop as a graph of two actions, halting after `done`. With `effectful`, each
+ * increment is wrapped in `Effect.sync`, to measure the path an effectful action takes.
+ */
+const teaselWith = (name: string, effectful: boolean): Scenario.Subject => ({
+  name,
   steps: STEPS,
   setup: async () => {
+    const { Effect } = await import("effect")
     const { Application, Graph } = await import("@teasel/core")
+    const step = effectful ? (s: Counter) => Effect.sync(() => inc(s)) : inc
     const graph = Graph.make({
-      actions: { a: inc, b: inc, done: (s: Counter) => s },
+      actions: { a: step, b: step, done: (s: Counter) => s },
       transitions: [["a", "b"], ["b", "done", (s) => s.count >= STEPS], ["b", "a"]],
       entrypoint: "a"
     })
@@ -99,13 +111,20 @@ const teasel: Scenario.Subject = {
       const final = await Effect.runPromise(Application.run(app, { haltAfter: ["done"] }))
       // STEPS increments, then `done`.
       Scenario.check(
-        "teasel",
+        name,
         final.state.count === STEPS && final.sequenceId === STEPS + 1,
         `count ${STEPS} and sequenceId ${STEPS + 1}`,
         { count: final.state.count, sequenceId: final.sequenceId }
       )
     }
   }
+})
+
+const teasel = teaselWith("teasel", false)
+
+const teaselEffect: Scenario.Subject = {
+  ...teaselWith("teasel-effect", true),
+  note: "actions return Effect.sync(inc) instead of the plain state"
 }
 
 export const loop = Scenario.make({
@@ -115,7 +134,7 @@ export const loop = Scenario.make({
   // A 10,000-step run of the floor takes about a millisecond: many runs steady the median.
   warmupRuns: 20,
   timedRuns: 50,
-  subjects: [floor, floorFlatMap, langgraph, teasel],
+  subjects: [floor, floorFlatMap, langgraph, teasel, teaselEffect],
   targets: [
     {
       subject: "teasel",

@@ -158,7 +158,8 @@ export const readsOf = (action: Function): ReadonlyArray<string> | undefined =>
 
 /**
  * An action from an immer recipe: `recipe(draft, inputs)` mutates a draft of the state; the
- * result is a new state sharing every untouched part with the old one.
+ * result is a new state sharing every untouched part with the old one. The draft's type is the
+ * state type (annotate it; immer makes the result immutable at run time).
  *
  * @example
  * ```ts
@@ -172,9 +173,9 @@ export const readsOf = (action: Function): ReadonlyArray<string> | undefined =>
  * @since 0.1.0
  */
 export const produce = <S extends object, I = undefined>(
-  recipe: (draft: Draft<S>, inputs: I) => void | Draft<S>
+  recipe: (draft: S, inputs: I) => void | S
 ): (state: S, inputs?: I) => S =>
-  (state, inputs) => immerProduce(state, (draft: Draft<S>) => recipe(draft, inputs as I)) as S
+  (state, inputs) => immerProduce(state, (draft) => recipe(draft as S, inputs as I) as Draft<S> | void) as S
 
 /**
  * An action whose inputs are pre-filled: `bound` is merged under the inputs of each call (the
