@@ -31,7 +31,19 @@ export const run = (
   options: LoopOptions,
   emit: Emit | undefined
 ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  Effect.suspend(() => new Run(start, options, emit).loop())
+  Effect.suspend(() => new Run(start, options, emit).continue())
+
+/**
+ * Starts `start` and runs it as far as it goes synchronously: the finished application when every
+ * action ran synchronously, or an Effect that completes the run. Parallel steps use this to
+ * finish synchronous children without a fiber each.
+ */
+export const advance = (
+  start: Application<any, any, any, any>,
+  options: LoopOptions,
+  emit: Emit | undefined
+): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
+  new Run(start, options, emit).advance()
 
 /** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
 export const runSubgraph = (
@@ -83,7 +95,12 @@ class Run {
     this.actions = start.graph.actions
   }
 
-  loop(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+  continue(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+    const out = this.advance()
+    return Effect.isEffect(out) ? out : Effect.succeed(out)
+  }
+
+  advance(): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
     const { haltAfter, haltBefore } = this.options
     const maxSteps = this.options.maxSteps ?? Infinity
     while (true) {
@@ -92,11 +109,11 @@ class Run {
         name === undefined || this.ran >= maxSteps ||
         (this.ran > 0 && haltBefore !== undefined && haltBefore.includes(name))
       ) {
-        return Effect.succeed(this.finish())
+        return this.finish()
       }
       if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0
-        return Effect.flatMap(Effect.yieldNow, () => this.loop())
+        return Effect.flatMap(Effect.yieldNow, () => this.continue())
       }
       const action = this.actions[name]
       const sequenceId = this.sequenceId + 1
@@ -128,7 +145,7 @@ class Run {
       }
       const error = this.complete(name, sequenceId, out)
       if (error !== undefined) return this.fail(error)
-      if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
+      if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
     }
   }
 
@@ -138,7 +155,7 @@ class Run {
     if (error !== undefined) return this.fail(error)
     const haltAfter = this.options.haltAfter
     if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
-    return this.loop()
+    return this.continue()
   }
 
   /** Validates the next state, records it and chooses the next action. */
