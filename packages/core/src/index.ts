@@ -42,3 +42,13 @@ export * as State from "./State.js"
 export type { Action as ActionType, ActionError } from "./Action.js"
 export type { Application as ApplicationType } from "./Application.js"
 export type { Graph as GraphType, GraphError } from "./Graph.js"
+
+/**
+ * Parallel steps as combinators: mapStates, mapActions, product, tasks.
+ *
+ * @since 0.1.0
+ */
+export * as Parallel from "./Parallel.js"
+
+export { mapActions, mapStates, product, tasks } from "./Parallel.js"
+export type { ParallelError } from "./Parallel.js"

@@ -1,0 +1,519 @@
+/**
+ * Parallel steps as combinators.
+ *
+ * Each combinator returns an action that, when it runs, spawns child applications — one per task
+ * — runs them concurrently, and reduces their final states into the parent's next state:
+ *
+ * - `mapStates(branch, states, reduce)`: one branch over many states;
+ * - `mapActions(branches, state, reduce)`: many branches over one state;
+ * - `product(branches, states, reduce)`: every branch over every state (branch-major);
+ * - `tasks(make, reduce)`: any list of `{ branch, state, inputs?, id? }`.
+ *
+ * A branch is any action or a `Graph.subgraph(...)`. `reduce` receives the children's final
+ * states in task order, whatever order they finish in. Children have deterministic ids (parent
+ * id, parent step, action name, task index), their events appear in the parent's stream, and
+ * interrupting the parent interrupts them all.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
+import type * as Action from "./Action.js"
+import type { ActionError } from "./Action.js"
+import type { Application } from "./Application.js"
+import * as Graph from "./Graph.js"
+import * as App from "./internal/application.js"
+import { CurrentStep, type Emit, type StepContext } from "./internal/context.js"
+import * as Loop from "./internal/loop.js"
+
+/**
+ * A child that failed, when `onError: "collect"`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Failure<E = unknown> {
+  /** Position of the task. */
+  readonly index: number
+  /** Id of the child application. */
+  readonly id: string
+  readonly error: E
+}
+
+/**
+ * Options shared by every combinator.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options<C> {
+  /** How many children may run at once: a number or `"unbounded"` (default; or the parent's). */
+  readonly concurrency?: number | "unbounded" | undefined
+  /**
+   * `"fail"` (default): the first failure interrupts the running siblings and fails the step with
+   * a `ParallelError`. `"collect"`: the step goes on; `reduce` gets the successes and the failures.
+   */
+  readonly onError?: "fail" | "collect" | undefined
+  /** Retries each failing child on this schedule. */
+  readonly retry?: Schedule.Schedule<unknown, unknown, never, never> | undefined
+  /** Fails each child that runs longer than this (a `TimeoutError`, subject to `retry`). */
+  readonly timeout?: Duration.Input | undefined
+  /**
+   * Called as children complete with the results so far, in task order (a view valid during the
+   * call). When it returns `true`, the running children are interrupted and `reduce` receives the
+   * completed results.
+   */
+  readonly stopWhen?: ((completed: ReadonlyArray<C>) => boolean) | undefined
+}
+
+/**
+ * A task of `tasks`: a branch, the state it starts from, optional inputs and an optional id (by
+ * default derived from the parent's id, step, action and the task's index).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Task<C, B extends Action.Any<C> = Action.Any<C>> {
+  readonly branch: B
+  readonly state: C
+  readonly inputs?: object | undefined
+  readonly id?: string | undefined
+}
+
+/**
+ * What `tasks` passes to `make`: where the parallel step runs.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TaskContext {
+  readonly appId: string
+  readonly sequenceId: number
+  readonly partitionKey: string
+}
+
+/**
+ * A child of a parallel step failed (with `onError: "fail"`), or the step's tasks were invalid.
+ * `cause` is the child's error.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ParallelError<E = unknown> extends Data.TaggedError("ParallelError")<{
+  /** The parallel action. */
+  readonly action: string
+  /** The parent application. */
+  readonly appId: string
+  /** The parent's step. */
+  readonly sequenceId: number
+  /** Position of the failing task. */
+  readonly index: number
+  /** Id of the failing child application. */
+  readonly childId: string
+  readonly cause: E
+  readonly message: string
+}> {}
+
+/**
+ * A child as the executor sees it: addressable by id, with plain-data state and inputs.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Child {
+  readonly id: string
+  readonly index: number
+  readonly parentId: string
+  readonly parentSequenceId: number
+  /** The parallel action of the parent. */
+  readonly action: string
+  readonly partitionKey: string
+  readonly branch: Action.Any<any>
+  readonly state: unknown
+  readonly inputs: object | undefined
+}
+
+/**
+ * Runs children. `local` runs the child in this process; an executor may run it elsewhere (the
+ * child's id, state and inputs are plain data) and must succeed with the child's final state.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Executor {
+  readonly run: (child: Child, local: Effect.Effect<unknown, unknown, unknown>) => Effect.Effect<unknown, unknown, unknown>
+}
+
+/**
+ * The executor of children; `undefined` (the default) runs them in process, finishing synchronous
+ * children without a fiber each. Provide another with `Effect.provideService`.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export const CurrentExecutor = Context.Reference<Executor | undefined>("@teasel/core/Parallel/CurrentExecutor", {
+  defaultValue: () => undefined
+})
+
+/**
+ * The concurrency nested parallel steps use when they set none: a parent's `concurrency` reaches
+ * its children.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export const CurrentConcurrency = Context.Reference<number | "unbounded">("@teasel/core/Parallel/CurrentConcurrency", {
+  defaultValue: () => "unbounded"
+})
+
+type NextError<N> = N extends Effect.Effect<any, infer E, any> ? E : never
+type NextContext<N> = N extends Effect.Effect<any, any, infer R> ? R : never
+type BranchError<B> = Action.ErrorOf<B> | ActionError
+
+/**
+ * The action a combinator returns.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ParallelAction<S, E, R> = (state: S, inputs?: any) => Effect.Effect<S, E, R>
+
+/**
+ * Runs `branch` once per element of `states(state, inputs)` — each element a child state, or a
+ * `[state, inputs]` pair — and reduces the children's final states (in task order) into the next
+ * state.
+ *
+ * @example
+ * ```ts
+ * import { Graph, mapStates } from "@teasel/core"
+ * const square = (c: { x: number }) => ({ x: c.x * c.x })
+ * const squares = mapStates(
+ *   square,
+ *   (s: { xs: ReadonlyArray<number>; sum: number }) => s.xs.map((x) => ({ x })),
+ *   (s, results) => ({ ...s, sum: results.reduce((n, r) => n + r.x, 0) })
+ * )
+ * const graph = Graph.make({ actions: { squares }, transitions: [], entrypoint: "squares" })
+ * ```
+ * @category combinators
+ * @since 0.1.0
+ */
+export const mapStates = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+  branch: B & Action.Any<C>,
+  states: (state: S, inputs: any) => Iterable<C | readonly [C, object | undefined]>,
+  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
+  options?: Options<C>
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
+  fromTasks((state: S, inputs) => {
+    const out: Array<Task<C>> = []
+    for (const element of states(state, inputs)) {
+      out.push(isPair(element) ? { branch, state: element[0], inputs: element[1] } : { branch, state: element })
+    }
+    return out
+  }, reduce, options) as any
+
+/**
+ * Runs every branch on the same child state `state(parent)` and reduces their final states (in
+ * branch order) into the next state. `branches` is a list or a function of the parent's state.
+ *
+ * @example
+ * ```ts
+ * import { mapActions } from "@teasel/core"
+ * const double = (c: { n: number }) => ({ n: c.n * 2 })
+ * const triple = (c: { n: number }) => ({ n: c.n * 3 })
+ * const both = mapActions(
+ *   [double, triple],
+ *   (s: { n: number; out: ReadonlyArray<number> }) => ({ n: s.n }),
+ *   (s, results) => ({ ...s, out: results.map((r) => r.n) })
+ * )
+ * ```
+ * @category combinators
+ * @since 0.1.0
+ */
+export const mapActions = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+  branches: ReadonlyArray<B & Action.Any<C>> | ((state: S) => Iterable<B & Action.Any<C>>),
+  state: (state: S) => C,
+  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
+  options?: Options<C>
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
+  fromTasks((parent: S, inputs) => {
+    const child = state(parent)
+    const list = typeof branches === "function" ? branches(parent) : branches
+    const out: Array<Task<C>> = []
+    for (const branch of list) out.push({ branch, state: child, inputs })
+    return out
+  }, reduce, options) as any
+
+/**
+ * Runs every branch over every state — branch-major: all states of the first branch, then all of
+ * the second — and reduces the final states (in that order) into the next state.
+ *
+ * @example
+ * ```ts
+ * import { product } from "@teasel/core"
+ * const shout = (c: { text: string }) => ({ text: c.text.toUpperCase() })
+ * const echo = (c: { text: string }) => ({ text: c.text + c.text })
+ * const all = product(
+ *   [shout, echo],
+ *   (s: { words: ReadonlyArray<string>; out: ReadonlyArray<string> }) => s.words.map((text) => ({ text })),
+ *   (s, results) => ({ ...s, out: results.map((r) => r.text) })
+ * )
+ * ```
+ * @category combinators
+ * @since 0.1.0
+ */
+export const product = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+  branches: ReadonlyArray<B & Action.Any<C>> | ((state: S) => Iterable<B & Action.Any<C>>),
+  states: (state: S, inputs: any) => Iterable<C | readonly [C, object | undefined]>,
+  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
+  options?: Options<C>
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
+  fromTasks((parent: S, inputs) => {
+    const children = Array.from(states(parent, inputs))
+    const list = typeof branches === "function" ? branches(parent) : branches
+    const out: Array<Task<C>> = []
+    for (const branch of list) {
+      for (const element of children) {
+        out.push(isPair(element) ? { branch, state: element[0], inputs: element[1] } : { branch, state: element })
+      }
+    }
+    return out
+  }, reduce, options) as any
+
+/**
+ * Runs the tasks `make(state, context)` returns — each `{ branch, state, inputs?, id? }` — and
+ * reduces their final states (in task order) into the next state. An `id` names the child
+ * application; ids must be unique within the step.
+ *
+ * @example
+ * ```ts
+ * import { tasks } from "@teasel/core"
+ * const fetchPage = (c: { url: string; body?: string }) => Promise.resolve({ ...c, body: `<${c.url}>` })
+ * const crawl = tasks(
+ *   (s: { urls: ReadonlyArray<string>; pages: ReadonlyArray<string> }, ctx) =>
+ *     s.urls.map((url) => ({ branch: fetchPage, state: { url }, id: `${ctx.appId}/${url}` })),
+ *   (s, results) => ({ ...s, pages: results.map((r) => r.body ?? "") })
+ * )
+ * ```
+ * @category combinators
+ * @since 0.1.0
+ */
+export const tasks = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+  make: (state: S, context: TaskContext) => Iterable<Task<C, B>>,
+  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
+  options?: Options<C>
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
+  fromTasks((state: S, _inputs, context) => make(state, context), reduce, options) as any
+
+const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
+
+/** Where a parallel step runs: from the step context, or a fresh identity outside any application. */
+const placeOf = (step: StepContext | undefined) =>
+  step ?? {
+    appId: crypto.randomUUID(),
+    parentId: undefined,
+    partitionKey: "",
+    sequenceId: 0,
+    action: "parallel",
+    emit: undefined
+  }
+
+const fromTasks = <S, C>(
+  make: (state: S, inputs: any, context: TaskContext) => Iterable<Task<C>>,
+  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<any>>) => Action.Next<S, any, any>,
+  options: Options<C> | undefined
+): ParallelAction<S, unknown, unknown> =>
+(state, inputs) =>
+  Effect.flatMap(Effect.context<never>(), (context) => {
+    const place = placeOf(Context.get(context, CurrentStep))
+    const list = Array.from(make(state, inputs, {
+      appId: place.appId,
+      sequenceId: place.sequenceId,
+      partitionKey: place.partitionKey
+    }))
+    const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
+    const executor = Context.get(context, CurrentExecutor)
+    return Effect.flatMap(
+      runChildren(place, list, options ?? {}, concurrency, executor),
+      ({ failures, results }) => {
+        const next = reduce(state, results, failures)
+        if (Effect.isEffect(next)) return next
+        if (isPromiseLike(next)) return Effect.promise(() => next)
+        return Effect.succeed(next)
+      }
+    )
+  })
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+
+/** Stops the remaining children once `stopWhen` holds; caught before `reduce`. */
+class Stop {}
+
+/** One child application per action branch needs a graph; built once per branch function. */
+const singleActionGraphs = new WeakMap<Function, Graph.Graph<any, string, any, any>>()
+
+const graphOf = (branch: Action.Any<any>) => {
+  if (Graph.isSubGraph(branch)) return { graph: branch.graph, entrypoint: branch.entrypoint, haltAfter: branch.haltAfter }
+  let graph = singleActionGraphs.get(branch)
+  if (graph === undefined) {
+    const name = branch.name || "branch"
+    graph = Graph.make({ actions: { [name]: branch }, transitions: [], entrypoint: name })
+    singleActionGraphs.set(branch, graph)
+  }
+  return { graph, entrypoint: graph.entrypoint, haltAfter: undefined }
+}
+
+const runChildren = <C>(
+  place: StepContext,
+  list: ReadonlyArray<Task<C>>,
+  options: Options<C>,
+  concurrency: number | "unbounded",
+  executor: Executor | undefined
+): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
+  const n = list.length
+  const ids = new Array<string>(n)
+  const seen = new Set<string>()
+  for (let i = 0; i < n; i++) {
+    const task = list[i]!
+    const id = task.id ?? Loop.childId(place.appId, place.sequenceId, place.action, i)
+    if (seen.has(id)) {
+      return Effect.fail(parallelError(place, i, id, undefined, `task ${i} repeats the child id "${id}"; ids must be unique within a step`))
+    }
+    seen.add(id)
+    ids[i] = id
+    if (typeof task.branch !== "function") {
+      return Effect.fail(parallelError(place, i, id, undefined, `task ${i} has a branch that is not an action (found ${typeof task.branch})`))
+    }
+  }
+
+  const collect = options.onError === "collect"
+  const stopWhen = options.stopWhen
+  const results = new Array<C>(n)
+  const completed = new Uint8Array(n)
+  const failures: Array<Failure> = []
+  // Results so far in task order, for stopWhen: kept sorted by index as children complete.
+  const soFar: Array<C> = []
+  const soFarIndex: Array<number> = []
+
+  /** Records a success; returns true when stopWhen says to stop. */
+  const succeed = (i: number, state: C): boolean => {
+    results[i] = state
+    completed[i] = 1
+    if (stopWhen === undefined) return false
+    let at = soFarIndex.length
+    while (at > 0 && soFarIndex[at - 1]! > i) at--
+    soFarIndex.splice(at, 0, i)
+    soFar.splice(at, 0, state)
+    return stopWhen(soFar)
+  }
+
+  const childOf = (i: number): Child => {
+    const task = list[i]!
+    return {
+      id: ids[i]!,
+      index: i,
+      parentId: place.appId,
+      parentSequenceId: place.sequenceId,
+      action: place.action,
+      partitionKey: place.partitionKey,
+      branch: task.branch,
+      state: task.state,
+      inputs: task.inputs
+    }
+  }
+
+  const start = (i: number, emit: Emit | undefined) => {
+    const task = list[i]!
+    const { entrypoint, graph, haltAfter } = graphOf(task.branch)
+    const app = App.make({
+      graph,
+      id: ids[i]!,
+      partitionKey: place.partitionKey,
+      parentId: place.appId,
+      state: task.state,
+      next: entrypoint,
+      last: undefined,
+      sequenceId: 0
+    })
+    return Loop.advance(app, { haltAfter, inputs: task.inputs }, emit)
+  }
+
+  const lazy = (i: number): Effect.Effect<unknown, unknown, unknown> => {
+    const local = Effect.suspend(() => {
+      const out = start(i, place.emit)
+      return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
+    })
+    let effect = executor === undefined ? local : executor.run(childOf(i), local)
+    if (options.timeout !== undefined) effect = Effect.timeout(effect, options.timeout)
+    if (options.retry !== undefined) effect = Effect.retry(effect, options.retry)
+    return effect
+  }
+
+  const settle = (i: number, effect: Effect.Effect<unknown, unknown, unknown>) =>
+    Effect.matchEffect(effect, {
+      onFailure: (error) => {
+        if (!collect) {
+          return Effect.fail(parallelError(place, i, ids[i]!, error, `child ${i} ("${ids[i]}") failed: ${messageOf(error)}`))
+        }
+        failures.push({ index: i, id: ids[i]!, error })
+        return Effect.void
+      },
+      onSuccess: (state) => (succeed(i, state as C) ? Effect.fail(new Stop()) : Effect.void)
+    })
+
+  // Without limits or wrappers, start every child now: synchronous children finish here, without
+  // a fiber; the rest continue concurrently below.
+  const eager = concurrency === "unbounded" && executor === undefined &&
+    options.timeout === undefined && options.retry === undefined
+  const pending: Array<readonly [number, Effect.Effect<unknown, unknown, unknown>]> = []
+  if (eager) {
+    for (let i = 0; i < n; i++) {
+      const out = start(i, place.emit)
+      if (!Effect.isEffect(out)) {
+        if (succeed(i, out.state as C)) return Effect.succeed(finish())
+      } else if (!collect && isFailedExit(out)) {
+        // A synchronous failure: fail the step now rather than start the remaining children.
+        return Effect.as(settle(i, out), finish())
+      } else {
+        pending.push([i, Effect.map(out, stateOf)])
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) pending.push([i, lazy(i)])
+  }
+
+  function finish() {
+    if (!collect && stopWhen === undefined) return { results, failures }
+    const ordered: Array<C> = []
+    for (let i = 0; i < n; i++) if (completed[i] === 1) ordered.push(results[i]!)
+    failures.sort((a, b) => a.index - b.index)
+    return { results: ordered, failures }
+  }
+
+  if (pending.length === 0) return Effect.succeed(finish())
+  return Effect.forEach(pending, ([i, effect]) => settle(i, effect), {
+    concurrency: eager ? "unbounded" : concurrency,
+    discard: true
+  }).pipe(
+    Effect.catchIf((e): e is Stop => e instanceof Stop, () => Effect.void),
+    Effect.provideService(CurrentConcurrency, concurrency),
+    Effect.map(finish)
+  )
+}
+
+const isFailedExit = (u: unknown): u is Exit.Exit<never, unknown> => Exit.isExit(u) && Exit.isFailure(u)
+
+const stateOf = (app: Application<any, any, any, any>) => app.state
+
+const parallelError = (place: StepContext, index: number, childId: string, cause: unknown, what: string) =>
+  new ParallelError({
+    action: place.action,
+    appId: place.appId,
+    sequenceId: place.sequenceId,
+    index,
+    childId,
+    cause,
+    message: `Parallel action "${place.action}" of application "${place.appId}" (step ${place.sequenceId}): ${what}`
+  })
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error) ?? String(error)
