@@ -2,8 +2,8 @@
 // part only builds the values.
 import { Context, Data, Effect, Stream } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
-import { Action, Application, Graph, State } from "../src/index.js"
-import type { ActionError, Event } from "../src/index.js"
+import { Action, Application, Graph, mapActions, mapStates, product, State, tasks } from "../src/index.js"
+import type { ActionError, Event, ParallelError } from "../src/index.js"
 
 interface Counter {
   readonly count: number
@@ -129,5 +129,39 @@ describe("types", () => {
     const badAppend = () => State.append({ count: 1, log: [] as Array<string> }, "count", 1)
     expectTypeOf(State.subset({ a: 1, b: "x", c: true }, ["a", "c"])).toEqualTypeOf<{ a: number; c: boolean }>()
     expectTypeOf([badIncrement, badAppend]).toBeArray()
+  })
+
+  it("carries branch and reduce errors and requirements through the parallel combinators", () => {
+    interface P {
+      readonly xs: ReadonlyArray<number>
+      readonly total: number
+    }
+    const branch = (c: Counter) => Db.use((db) => Effect.map(db.get, (n) => ({ count: c.count + n }))).pipe(
+      Effect.flatMap((c) => (c.count < 0 ? Effect.fail(new Boom()) : Effect.succeed(c)))
+    )
+    const fan = mapStates(
+      branch,
+      (s: P) => s.xs.map((count) => ({ count })),
+      (s, results, failures) => {
+        expectTypeOf(results).toEqualTypeOf<ReadonlyArray<{ count: number }>>()
+        expectTypeOf(failures[0]!.error).toEqualTypeOf<Boom | ActionError>()
+        return Clock2.use(() => Effect.succeed({ ...s, total: results.length }))
+      }
+    )
+    expectTypeOf(fan).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError>, Db | Clock2>>()
+    const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
+    expectTypeOf(Application.run(Application.make({ graph, state: { xs: [], total: 0 } }))).toEqualTypeOf<
+      Effect.Effect<Application.Application<P, "fan", ParallelError<Boom | ActionError>, Db | Clock2>, ActionError | ParallelError<Boom | ActionError>, Db | Clock2>
+    >()
+    const sub = Graph.subgraph(Graph.make({ actions: { failing }, transitions: [], entrypoint: "failing" }), { haltAfter: ["failing"] })
+    const viaSub = mapActions([sub], (s: P) => ({ count: s.total }), (s, r) => ({ ...s, total: r[0]!.count }))
+    expectTypeOf(viaSub).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError>, never>>()
+    const prod = product([inc], (s: P) => s.xs.map((count) => ({ count })), (s) => Promise.resolve(s))
+    expectTypeOf(prod).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError>, never>>()
+    const viaTasks = tasks((s: P) => s.xs.map((count) => ({ branch: needsDb, state: { count }, id: String(count) })), (s) => s)
+    expectTypeOf(viaTasks).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError>, Db>>()
+    // @ts-expect-error a branch over the wrong child state
+    const wrong = () => mapStates((c: { name: string }) => c, (s: P) => s.xs.map((count) => ({ count })), (s) => s)
+    expectTypeOf(wrong).toBeFunction()
   })
 })
