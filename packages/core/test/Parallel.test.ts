@@ -1,4 +1,4 @@
-import { Cause, Deferred, Effect, Exit, Fiber, Schedule, Stream } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Application, Graph, mapActions, mapStates, Parallel, product, tasks } from "../src/index.js"
@@ -14,7 +14,7 @@ const start = (xs: ReadonlyArray<number>): Parent => ({ xs, out: [] })
 const items = (s: Parent) => s.xs.map((x) => ({ x }))
 const collectOut = (s: Parent, results: ReadonlyArray<Item>) => ({ ...s, out: results.map((r) => r.x) })
 
-const runAction = <E>(action: (s: Parent) => Effect.Effect<Parent, E, never>, state: Parent, id = "P") => {
+const runAction = <E, R>(action: (s: Parent) => Effect.Effect<Parent, E, R>, state: Parent, id = "P") => {
   const graph = Graph.make({ actions: { fan: action }, transitions: [], entrypoint: "fan" })
   return Application.run(Application.make({ graph, state, id }))
 }
@@ -317,6 +317,17 @@ describe("nesting", () => {
       "N:1:outer:1 > N:1:outer:1:1:split:0",
       "N:1:outer:1 > N:1:outer:1:1:split:1"
     ])
+  })
+
+  it("layers provided to the parent reach children at every depth, unless a child overrides them", async () => {
+    class Offset extends Context.Service<Offset, { readonly by: number }>()("test/Offset") {}
+    const leaf = (c: Item) => Offset.use(({ by }) => Effect.succeed({ x: c.x + by }))
+    const inner = Graph.make({ actions: { leaves: mapStates(leaf, items, collectOut) }, transitions: [], entrypoint: "leaves" })
+    const sub = Graph.subgraph(inner, { haltAfter: ["leaves"] })
+    const overridden = (s: Parent, i?: object) => sub(s, i).pipe(Effect.provideService(Offset, { by: 1000 }))
+    const outer = mapActions([sub, overridden], (s: Parent) => s, (s, r) => ({ ...s, out: r.flatMap((x) => x.out) }))
+    const app = await Effect.runPromise(runAction(outer, start([1, 2])).pipe(Effect.provide(Layer.succeed(Offset, { by: 10 }))))
+    expect(app.state.out).toEqual([11, 12, 1001, 1002])
   })
 
   it("a parent's concurrency reaches nested parallel steps unless they set their own", async () => {
