@@ -91,10 +91,10 @@ const program = Effect.gen(function*() {
   yield* say(`  halted before "${waiting.next}" after ${waiting.sequenceId} steps (the preview value is untouched: ${first.sequenceId} steps)`)
   yield* say()
 
-  // 3. Approve: the first action of a call always runs, so this run starts with "send" and its
-  //    inputs go to it.
-  yield* say(`3. Approve: Application.run(app, { inputs: { approvedBy: "Sam" } })`)
-  const sent = yield* Application.run(waiting, { inputs: { approvedBy: "Sam" } })
+  // 3. Approve, with the same haltBefore: the first action of a call always runs, so this run
+  //    starts with "send", gives it the inputs, and goes on to the end.
+  yield* say(`3. Approve: Application.run(app, { haltBefore: ["send"], inputs: { approvedBy: "Sam" } })`)
+  const sent = yield* Application.run(waiting, { haltBefore: ["send"], inputs: { approvedBy: "Sam" } })
   yield* say(`  [${sent.sequenceId}] ${String(sent.last).padEnd(width)}✓ ${summary("send", sent.state)}`)
   yield* say(`  ended: next is ${sent.next}; the ticket's own log:`)
   for (const line of sent.state.log) yield* say(`    - ${line}`)

@@ -11,6 +11,8 @@ import { Action, Application, Graph, State } from "@teasel/core"
 
 export type Category = "billing" | "bug" | "question"
 
+// `tags` and `log` are plain arrays so the immer recipe in `tag` can push to them: a recipe's
+// draft has the state's own type. Immer freezes the states it produces all the same.
 export interface Ticket {
   readonly id: string
   readonly customer: string
@@ -20,11 +22,11 @@ export interface Ticket {
   /** 1 is the most urgent. */
   readonly priority: number
   readonly team: string | undefined
-  readonly tags: ReadonlyArray<string>
+  readonly tags: Array<string>
   readonly reply: string
   readonly sentBy: string | undefined
   /** One line per step, written by the actions themselves. */
-  readonly log: ReadonlyArray<string>
+  readonly log: Array<string>
 }
 
 /** A fresh ticket, as it arrives from the help desk. */
@@ -78,9 +80,8 @@ const classify = Action.make({
     })
 })
 
-// An immer recipe: mutate the draft, get a new state back. The type argument (rather than an
-// annotation on `draft`) gives a mutable draft of the readonly Ticket.
-const tag = Action.produce<Ticket>((draft) => {
+// An immer recipe: change the draft, get a new state back.
+const tag = Action.produce((draft: Ticket) => {
   draft.tags.push(draft.category ?? "unclassified")
   if (draft.priority === 1) draft.tags.push("urgent")
   draft.log.push(`classified as ${draft.category}, priority ${draft.priority}`)

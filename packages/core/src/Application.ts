@@ -12,9 +12,10 @@ import { dual } from "effect/Function"
 import type { Pipeable } from "effect/Pipeable"
 import type { ActionError } from "./Action.js"
 import type * as Event from "./Event.js"
-import type { Graph } from "./Graph.js"
+import { type Graph, GraphError } from "./Graph.js"
 import * as App from "./internal/application.js"
 import * as Loop from "./internal/loop.js"
+import { Persistence, PersistenceError, type Step } from "./Persistence.js"
 
 /**
  * @category symbols
@@ -54,7 +55,7 @@ export interface Application<in out S, K extends string = string, out E = never,
  * @category models
  * @since 0.1.0
  */
-export type RunError<E> = ActionError | E
+export type RunError<E> = ActionError | PersistenceError | E
 
 /**
  * Options of `run` and `stream`.
@@ -98,7 +99,10 @@ export const make = <S, K extends string, E, R>(options: {
 }): Application<S, K, E, R> => {
   const entrypoint = options.entrypoint ?? options.graph.entrypoint
   if (!Object.prototype.hasOwnProperty.call(options.graph.actions, entrypoint)) {
-    throw new TypeError(`Application.make: unknown entrypoint "${entrypoint}"`)
+    throw new GraphError({
+      message: `Application.make: unknown entrypoint "${entrypoint}"; known actions: ${Object.keys(options.graph.actions).join(", ")}`,
+      action: entrypoint
+    })
   }
   return App.make({
     graph: options.graph,
@@ -121,8 +125,8 @@ export const make = <S, K extends string, E, R>(options: {
 export const isApplication: (u: unknown) => u is Application<unknown, string, unknown, unknown> = App.isApplication
 
 /**
- * Runs exactly one action (the next one) and returns the application after it. An application
- * that has ended is returned unchanged.
+ * Runs exactly one action (the next one) and returns the application after it. For an application
+ * that has ended, the result equals the input (same state, same position).
  *
  * @example
  * ```ts
@@ -246,3 +250,113 @@ export const runPromise = <S, K extends string, E>(
   app: Application<S, K, E, never>,
   options?: RunOptions<NoInfer<K>>
 ): Promise<Application<S, K, E, never>> => Effect.runPromise(run(app, options))
+
+/**
+ * The application `id` at its last persisted step, ready to continue; or a fresh one starting
+ * from `state` when nothing is persisted for it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Application, Graph, Persistence } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { inc }, transitions: [["inc", "inc"]], entrypoint: "inc" })
+ * const program = Effect.gen(function*() {
+ *   const app = yield* Application.load({ graph, id: "counter", state: { count: 0 } })
+ *   return yield* Application.run(app, { haltAfter: ["inc"] })
+ * }).pipe(Effect.provide(Persistence.layerMemory))
+ * ```
+ * @category persistence
+ * @since 0.1.0
+ */
+export const load = <S, K extends string, E, R>(options: {
+  readonly graph: Graph<S, K, E, R>
+  readonly id: string
+  readonly state: NoInfer<S>
+  readonly partitionKey?: string | undefined
+}): Effect.Effect<Application<S, K, E, R>, PersistenceError, Persistence> => {
+  const partitionKey = options.partitionKey ?? ""
+  return Persistence.use((store) =>
+    Effect.flatMap(store.load({ appId: options.id, partitionKey }), (saved) =>
+      saved === undefined
+        ? Effect.succeed(make({ graph: options.graph, state: options.state, id: options.id, partitionKey }))
+        : fromStep(options.graph, saved, options.id)))
+}
+
+/**
+ * A new application (id `id`, or a random UUID) that starts from the persisted step
+ * `from.sequenceId` of application `from.id`. The fork's first record points back at its source;
+ * the source is never modified.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Application, Graph } from "@teasel/core"
+ * declare const graph: Graph.Graph<{ count: number }, "inc">
+ * const forked = Application.fork({ graph, from: { id: "counter", sequenceId: 3 }, id: "counter-b" })
+ * ```
+ * @category persistence
+ * @since 0.1.0
+ */
+export const fork = <S, K extends string, E, R>(options: {
+  readonly graph: Graph<S, K, E, R>
+  readonly from: { readonly id: string; readonly sequenceId: number; readonly partitionKey?: string | undefined }
+  readonly id?: string | undefined
+}): Effect.Effect<Application<S, K, E, R>, PersistenceError, Persistence> => {
+  const partitionKey = options.from.partitionKey ?? ""
+  const id = options.id ?? crypto.randomUUID()
+  return Persistence.use((store) =>
+    Effect.flatMap(store.load({ appId: options.from.id, partitionKey, sequenceId: options.from.sequenceId }), (saved) => {
+      if (saved === undefined) {
+        return Effect.fail(
+          new PersistenceError({
+            reason: "not-found",
+            appId: options.from.id,
+            partitionKey,
+            sequenceId: options.from.sequenceId,
+            message:
+              `Application.fork: application "${options.from.id}" (partition "${partitionKey}") has no saved step ${options.from.sequenceId}`
+          })
+        )
+      }
+      const base: Step = {
+        ...saved,
+        appId: id,
+        parentId: undefined,
+        forkedFrom: { appId: saved.appId, sequenceId: saved.sequenceId },
+        createdAt: Date.now()
+      }
+      return Effect.flatMap(store.save(base), () => fromStep(options.graph, base, id))
+    }))
+}
+
+const fromStep = <S, K extends string, E, R>(
+  graph: Graph<S, K, E, R>,
+  saved: Step,
+  id: string
+): Effect.Effect<Application<S, K, E, R>, PersistenceError> => {
+  for (const name of [saved.next, saved.action]) {
+    if (name !== undefined && !Object.prototype.hasOwnProperty.call(graph.actions, name)) {
+      return Effect.fail(
+        new PersistenceError({
+          reason: "unreadable",
+          appId: id,
+          partitionKey: saved.partitionKey,
+          sequenceId: saved.sequenceId,
+          message:
+            `Application "${id}" (step ${saved.sequenceId}) was saved at action "${name}", which this graph does not have`
+        })
+      )
+    }
+  }
+  return Effect.succeed(App.make({
+    graph,
+    id,
+    partitionKey: saved.partitionKey,
+    parentId: saved.parentId,
+    state: saved.state,
+    next: saved.next,
+    last: saved.action,
+    sequenceId: saved.sequenceId
+  }))
+}

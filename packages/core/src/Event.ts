@@ -82,8 +82,8 @@ export interface Done<S, K extends string, E, R> {
 /**
  * An event of a running application or of one of its children.
  *
- * `StepCompleted.state` is typed `S` only for the application itself; child states may differ,
- * so filter on `appId` (or narrow with `isOwn`) before relying on it.
+ * `StepCompleted.state` is `unknown`: the stream carries the states of children too, whose types
+ * differ from the application's. Check `appId` (or `isChild`) before relying on a state's shape.
  *
  * @category models
  * @since 0.1.0

@@ -13,6 +13,7 @@ import { Data, type Effect } from "effect"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
+import type { PersistenceError } from "./Persistence.js"
 import { runSubgraph } from "./internal/loop.js"
 import { choose, type Edge, type EdgeIndex, indexEdges } from "./internal/transition.js"
 
@@ -201,13 +202,14 @@ export const next = <S, K extends string>(graph: Graph<S, K, any, any>, from: K,
 /**
  * A sub-graph: a graph packaged as an action. Used as a step of a parent graph or as a branch of
  * a parallel combinator, it runs as a child application from the state it is given until an
- * action in `haltAfter` has run (or the graph ends), and returns that application's final state.
+ * action in `haltAfter` has run (or, without `haltAfter`, until the graph ends), and returns that
+ * application's final state.
  *
  * @category models
  * @since 0.1.0
  */
 export interface SubGraph<S, K extends string = string, E = never, R = never> {
-  (state: S, inputs?: object): Effect.Effect<S, E | ActionError, R>
+  (state: S, inputs?: object): Effect.Effect<S, E | ActionError | PersistenceError, R>
   readonly graph: Graph<S, K, E, R>
   readonly haltAfter: ReadonlyArray<K>
   readonly entrypoint: K
@@ -238,18 +240,18 @@ export interface SubGraph<S, K extends string = string, E = never, R = never> {
  */
 export const subgraph = <S, K extends string, E, R>(
   graph: Graph<S, K, E, R>,
-  options: { readonly haltAfter: ReadonlyArray<NoInfer<K>>; readonly entrypoint?: NoInfer<K> }
+  options: { readonly haltAfter?: ReadonlyArray<NoInfer<K>>; readonly entrypoint?: NoInfer<K> } = {}
 ): SubGraph<S, K, E, R> => {
   const entrypoint = options.entrypoint ?? graph.entrypoint
   if (!Object.prototype.hasOwnProperty.call(graph.actions, entrypoint)) {
     throw new GraphError({ message: `Graph.subgraph: unknown entrypoint "${entrypoint}"`, action: entrypoint })
   }
-  for (const name of options.haltAfter) {
+  for (const name of options.haltAfter ?? []) {
     if (!Object.prototype.hasOwnProperty.call(graph.actions, name)) {
       throw new GraphError({ message: `Graph.subgraph: haltAfter names unknown action "${name}"`, action: name })
     }
   }
-  const haltAfter = Object.freeze([...options.haltAfter])
+  const haltAfter = Object.freeze([...(options.haltAfter ?? [])])
   const run = (state: S, inputs?: object) => runSubgraph(graph, state, inputs, { haltAfter, entrypoint })
   return Object.assign(run, { graph, haltAfter, entrypoint }) as SubGraph<S, K, E, R>
 }

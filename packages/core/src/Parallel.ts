@@ -16,14 +16,15 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
+import { Context, Data, type Duration, Effect, Exit, Option, type Schedule } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { Application } from "./Application.js"
 import * as Graph from "./Graph.js"
 import * as App from "./internal/application.js"
-import { CurrentStep, type Emit, type StepContext } from "./internal/context.js"
+import { CurrentStep, type StepContext } from "./internal/context.js"
 import * as Loop from "./internal/loop.js"
+import { Persistence, type PersistenceError } from "./Persistence.js"
 
 /**
  * A child that failed, when `onError: "collect"`.
@@ -167,7 +168,7 @@ export const CurrentConcurrency = Context.Reference<number | "unbounded">("@teas
 
 type NextError<N> = N extends Effect.Effect<any, infer E, any> ? E : never
 type NextContext<N> = N extends Effect.Effect<any, any, infer R> ? R : never
-type BranchError<B> = Action.ErrorOf<B> | ActionError
+type BranchError<B> = Action.ErrorOf<B> | ActionError | PersistenceError
 
 /**
  * The action a combinator returns.
@@ -331,8 +332,9 @@ const fromTasks = <S, C>(
     }))
     const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
     const executor = Context.get(context, CurrentExecutor)
+    const store = Option.getOrUndefined(Context.getOption(context, Persistence))
     return Effect.flatMap(
-      runChildren(place, list, options ?? {}, concurrency, executor),
+      runChildren(place, list, options ?? {}, concurrency, executor, store),
       ({ failures, results }) => {
         const next = reduce(state, results, failures)
         if (Effect.isEffect(next)) return next
@@ -367,7 +369,8 @@ const runChildren = <C>(
   list: ReadonlyArray<Task<C>>,
   options: Options<C>,
   concurrency: number | "unbounded",
-  executor: Executor | undefined
+  executor: Executor | undefined,
+  store: Loop.Store
 ): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
   const n = list.length
   const ids = new Array<string>(n)
@@ -421,7 +424,7 @@ const runChildren = <C>(
     }
   }
 
-  const start = (i: number, emit: Emit | undefined) => {
+  const childApp = (i: number) => {
     const task = list[i]!
     const { entrypoint, graph, haltAfter } = graphOf(task.branch)
     const app = App.make({
@@ -434,13 +437,13 @@ const runChildren = <C>(
       last: undefined,
       sequenceId: 0
     })
-    return Loop.advance(app, { haltAfter, inputs: task.inputs }, emit)
+    return { app, options: { haltAfter, inputs: task.inputs } }
   }
 
   const lazy = (i: number): Effect.Effect<unknown, unknown, unknown> => {
     const local = Effect.suspend(() => {
-      const out = start(i, place.emit)
-      return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
+      const { app, options } = childApp(i)
+      return Loop.runChild(app, options, place.emit, store)
     })
     let effect = executor === undefined ? local : executor.run(childOf(i), local)
     if (options.timeout !== undefined) effect = Effect.timeout(effect, options.timeout)
@@ -462,12 +465,13 @@ const runChildren = <C>(
 
   // Without limits or wrappers, start every child now: synchronous children finish here, without
   // a fiber; the rest continue concurrently below.
-  const eager = concurrency === "unbounded" && executor === undefined &&
+  const eager = concurrency === "unbounded" && executor === undefined && store === undefined &&
     options.timeout === undefined && options.retry === undefined
   const pending: Array<readonly [number, Effect.Effect<unknown, unknown, unknown>]> = []
   if (eager) {
     for (let i = 0; i < n; i++) {
-      const out = start(i, place.emit)
+      const { app, options } = childApp(i)
+      const out = Loop.advance(app, options, place.emit, undefined)
       if (!Effect.isEffect(out)) {
         if (succeed(i, out.state as C)) return Effect.succeed(finish())
       } else if (!collect && isFailedExit(out)) {

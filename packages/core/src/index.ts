@@ -33,15 +33,24 @@ export * as Event from "./Event.js"
 export * as Graph from "./Graph.js"
 
 /**
+ * Persistence: the service, its in-memory layer and the JSON encoding every backend shares.
+ *
+ * @since 0.1.0
+ */
+export * as Persistence from "./Persistence.js"
+
+/**
  * Helpers for plain, immutable state objects.
  *
  * @since 0.1.0
  */
 export * as State from "./State.js"
 
-export type { Action as ActionType, ActionError } from "./Action.js"
+export { ActionError } from "./Action.js"
+export type { Action as ActionType } from "./Action.js"
 export type { Application as ApplicationType } from "./Application.js"
-export type { Graph as GraphType, GraphError } from "./Graph.js"
+export { GraphError } from "./Graph.js"
+export type { Graph as GraphType } from "./Graph.js"
 
 /**
  * Parallel steps as combinators: mapStates, mapActions, product, tasks.
@@ -51,4 +60,5 @@ export type { Graph as GraphType, GraphError } from "./Graph.js"
 export * as Parallel from "./Parallel.js"
 
 export { mapActions, mapStates, product, tasks } from "./Parallel.js"
-export type { ParallelError } from "./Parallel.js"
+export { ParallelError } from "./Parallel.js"
+export { PersistenceError } from "./Persistence.js"

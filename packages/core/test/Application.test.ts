@@ -39,7 +39,7 @@ describe("Application.make", () => {
     expect(one.id).not.toBe(two.id)
     expect(one.partitionKey).toBe("")
     expect(two.next).toBe("b")
-    expect(() => Application.make({ graph: loopGraph(3), state: { count: 0 }, entrypoint: "zz" as "a" })).toThrow(/unknown entrypoint "zz"/)
+    expect(() => Application.make({ graph: loopGraph(3), state: { count: 0 }, entrypoint: "zz" as "a" })).toThrow(expect.objectContaining({ _tag: "GraphError", action: "zz" }))
   })
 })
 

@@ -3,7 +3,7 @@
 import { Context, Data, Effect, Stream } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import { Action, Application, Graph, mapActions, mapStates, product, State, tasks } from "../src/index.js"
-import type { ActionError, Event, ParallelError } from "../src/index.js"
+import type { ActionError, Event, ParallelError, PersistenceError } from "../src/index.js"
 
 interface Counter {
   readonly count: number
@@ -88,16 +88,16 @@ describe("types", () => {
     expectTypeOf(graph).toEqualTypeOf<Graph.Graph<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>>()
     const app = Application.make({ graph, state: { count: 0 } })
     expectTypeOf(Application.run(app)).toEqualTypeOf<
-      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | Boom | Other, Db | Clock2>
+      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | PersistenceError | Boom | Other, Db | Clock2>
     >()
     expectTypeOf(Application.step(app)).toEqualTypeOf<
-      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | Boom | Other, Db | Clock2>
+      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | PersistenceError | Boom | Other, Db | Clock2>
     >()
     expectTypeOf(app.pipe(Application.run({ haltAfter: ["both"] }))).toEqualTypeOf<
-      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | Boom | Other, Db | Clock2>
+      Effect.Effect<Application.Application<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | PersistenceError | Boom | Other, Db | Clock2>
     >()
     expectTypeOf(Application.stream(app)).toEqualTypeOf<
-      Stream.Stream<Event.Event<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | Boom | Other, Db | Clock2>
+      Stream.Stream<Event.Event<Counter, "a" | "failing" | "needsDb" | "both", Boom | Other, Db | Clock2>, ActionError | PersistenceError | Boom | Other, Db | Clock2>
     >()
     // runPromise needs no requirements
     // @ts-expect-error Db and Clock2 are required
@@ -108,10 +108,10 @@ describe("types", () => {
   it("gives a sub-graph the error and requirements of its graph", () => {
     const child = Graph.make({ actions: { failing, needsDb }, transitions: [["failing", "needsDb"]], entrypoint: "failing" })
     const sub = Graph.subgraph(child, { haltAfter: ["needsDb"] })
-    expectTypeOf(sub).returns.toEqualTypeOf<Effect.Effect<Counter, Boom | ActionError, Db>>()
+    expectTypeOf(sub).returns.toEqualTypeOf<Effect.Effect<Counter, Boom | ActionError | PersistenceError, Db>>()
     const parent = Graph.make({ actions: { a: inc, sub }, transitions: [["a", "sub"]], entrypoint: "a" })
     expectTypeOf(Application.run(Application.make({ graph: parent, state: { count: 0 } }))).toEqualTypeOf<
-      Effect.Effect<Application.Application<Counter, "a" | "sub", Boom | ActionError, Db>, ActionError | Boom, Db>
+      Effect.Effect<Application.Application<Counter, "a" | "sub", Boom | ActionError | PersistenceError, Db>, ActionError | PersistenceError | Boom, Db>
     >()
   })
 
@@ -144,22 +144,22 @@ describe("types", () => {
       (s: P) => s.xs.map((count) => ({ count })),
       (s, results, failures) => {
         expectTypeOf(results).toEqualTypeOf<ReadonlyArray<{ count: number }>>()
-        expectTypeOf(failures[0]!.error).toEqualTypeOf<Boom | ActionError>()
+        expectTypeOf(failures[0]!.error).toEqualTypeOf<Boom | ActionError | PersistenceError>()
         return Clock2.use(() => Effect.succeed({ ...s, total: results.length }))
       }
     )
-    expectTypeOf(fan).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError>, Db | Clock2>>()
+    expectTypeOf(fan).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>>()
     const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
     expectTypeOf(Application.run(Application.make({ graph, state: { xs: [], total: 0 } }))).toEqualTypeOf<
-      Effect.Effect<Application.Application<P, "fan", ParallelError<Boom | ActionError>, Db | Clock2>, ActionError | ParallelError<Boom | ActionError>, Db | Clock2>
+      Effect.Effect<Application.Application<P, "fan", ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>, ActionError | PersistenceError | ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>
     >()
     const sub = Graph.subgraph(Graph.make({ actions: { failing }, transitions: [], entrypoint: "failing" }), { haltAfter: ["failing"] })
     const viaSub = mapActions([sub], (s: P) => ({ count: s.total }), (s, r) => ({ ...s, total: r[0]!.count }))
-    expectTypeOf(viaSub).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError>, never>>()
+    expectTypeOf(viaSub).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError>, never>>()
     const prod = product([inc], (s: P) => s.xs.map((count) => ({ count })), (s) => Promise.resolve(s))
-    expectTypeOf(prod).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError>, never>>()
+    expectTypeOf(prod).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError>, never>>()
     const viaTasks = tasks((s: P) => s.xs.map((count) => ({ branch: needsDb, state: { count }, id: String(count) })), (s) => s)
-    expectTypeOf(viaTasks).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError>, Db>>()
+    expectTypeOf(viaTasks).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError>, Db>>()
     // @ts-expect-error a branch over the wrong child state
     const wrong = () => mapStates((c: { name: string }) => c, (s: P) => s.xs.map((count) => ({ count })), (s) => s)
     expectTypeOf(wrong).toBeFunction()

@@ -6,10 +6,11 @@
  * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
  * synchronous run stays interruptible and fair to other fibers.
  */
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Option } from "effect"
 import { ActionError, writesOf } from "../Action.js"
 import type { Application } from "../Application.js"
 import type { Graph } from "../Graph.js"
+import { Persistence } from "../Persistence.js"
 import * as App from "./application.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
 import { choose } from "./transition.js"
@@ -25,25 +26,30 @@ export interface LoopOptions {
 
 const YIELD_EVERY = 512
 
+/** The persistence of the running program, when a `Persistence` layer is provided. */
+export type Store = Persistence["Service"] | undefined
+
 /** Runs `start` until it halts or ends; events go to `emit` when someone listens. */
 export const run = (
   start: Application<any, any, any, any>,
   options: LoopOptions,
   emit: Emit | undefined
 ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  Effect.suspend(() => new Run(start, options, emit).continue())
+  Effect.flatMap(Effect.serviceOption(Persistence), (store) =>
+    new Run(start, options, emit, Option.getOrUndefined(store)).continue())
 
 /**
  * Starts `start` and runs it as far as it goes synchronously: the finished application when every
- * action ran synchronously, or an Effect that completes the run. Parallel steps use this to
- * finish synchronous children without a fiber each.
+ * action ran synchronously (and nothing is persisted), or an Effect that completes the run.
+ * Parallel steps use this to finish synchronous children without a fiber each.
  */
 export const advance = (
   start: Application<any, any, any, any>,
   options: LoopOptions,
-  emit: Emit | undefined
+  emit: Emit | undefined,
+  store: Store
 ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  new Run(start, options, emit).advance()
+  new Run(start, options, emit, store).advance()
 
 /** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
 export const runSubgraph = (
@@ -52,19 +58,59 @@ export const runSubgraph = (
   inputs: object | undefined,
   options: { readonly haltAfter: ReadonlyArray<string>; readonly entrypoint: string }
 ): Effect.Effect<any, any, any> =>
-  CurrentStep.use((step) => {
-    const child = App.make({
-      graph,
-      id: step === undefined ? crypto.randomUUID() : childId(step.appId, step.sequenceId, step.action),
-      partitionKey: step?.partitionKey ?? "",
-      parentId: step?.appId,
-      state,
-      next: options.entrypoint,
-      last: undefined,
-      sequenceId: 0
+  Effect.flatMap(Effect.serviceOption(Persistence), (store) =>
+    CurrentStep.use((step) => {
+      const child = App.make({
+        graph,
+        id: step === undefined ? crypto.randomUUID() : childId(step.appId, step.sequenceId, step.action),
+        partitionKey: step?.partitionKey ?? "",
+        parentId: step?.appId,
+        state,
+        next: options.entrypoint,
+        last: undefined,
+        sequenceId: 0
+      })
+      return runChild(child, { haltAfter: options.haltAfter, inputs }, step?.emit, Option.getOrUndefined(store))
+    }))
+
+/**
+ * Runs a child application and succeeds with its final state. With persistence, a child that
+ * already finished is not run again (its saved final state is used) and an unfinished one
+ * continues from its last saved step.
+ */
+export const runChild = (
+  fresh: Application<any, any, any, any>,
+  options: LoopOptions,
+  emit: Emit | undefined,
+  store: Store
+): Effect.Effect<unknown, unknown, unknown> => {
+  if (store === undefined) {
+    return Effect.suspend(() => {
+      const out = advance(fresh, options, emit, undefined)
+      return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
     })
-    return Effect.map(run(child, { haltAfter: options.haltAfter, inputs }, step?.emit), (final) => final.state)
+  }
+  return Effect.flatMap(store.load({ appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
+    if (saved === undefined) return Effect.map(new Run(fresh, options, emit, store).continue(), stateOf)
+    const finished = saved.next === undefined ||
+      (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
+    if (finished) return Effect.succeed(saved.state)
+    const resumed = App.make({
+      graph: fresh.graph,
+      id: fresh.id,
+      partitionKey: fresh.partitionKey,
+      parentId: fresh.parentId,
+      state: saved.state,
+      next: saved.next,
+      last: saved.action,
+      sequenceId: saved.sequenceId
+    })
+    // Its first action already had the inputs.
+    return Effect.map(new Run(resumed, { ...options, inputs: undefined }, emit, store).continue(), stateOf)
   })
+}
+
+const stateOf = (app: Application<any, any, any, any>) => app.state
 
 /**
  * The id of a child application: derived from its parent's id, the parent's step and action, and
@@ -86,7 +132,8 @@ class Run {
   constructor(
     private readonly start: Application<any, any, any, any>,
     private readonly options: LoopOptions,
-    private readonly emit: Emit | undefined
+    private readonly emit: Emit | undefined,
+    private readonly store: Store
   ) {
     this.state = start.state
     this.next = start.next
@@ -132,7 +179,7 @@ class Run {
       }
       if (Effect.isEffect(out)) {
         this.sinceYield = 0
-        return Effect.flatMap(this.guard(out, name, sequenceId), (next) => this.resume(name, sequenceId, next))
+        return this.resume(this.guard(out, name, sequenceId), name, sequenceId)
       }
       if (isPromiseLike(out)) {
         this.sinceYield = 0
@@ -141,21 +188,60 @@ class Run {
           try: () => promise,
           catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
         })
-        return Effect.flatMap(this.observeFailure(awaited, name, sequenceId), (next) => this.resume(name, sequenceId, next))
+        return this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId)
       }
       const error = this.complete(name, sequenceId, out)
       if (error !== undefined) return this.fail(error)
+      if (this.store !== undefined) {
+        this.sinceYield = 0
+        return Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name))
+      }
       if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
     }
   }
 
-  /** Continues after an asynchronous step. */
-  private resume(name: string, sequenceId: number, out: unknown) {
+  /**
+   * Completes an asynchronous step and continues. With persistence, the step's completion and its
+   * save are one uninterruptible unit: once the action has completed, its save happens.
+   */
+  private resume(
+    running: Effect.Effect<unknown, unknown, unknown>,
+    name: string,
+    sequenceId: number
+  ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+    const store = this.store
+    const completed = store === undefined
+      ? Effect.flatMap(running, (out) => this.completeOrFail(name, sequenceId, out))
+      : Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(running), (out) =>
+          Effect.flatMap(this.completeOrFail(name, sequenceId, out), () => this.save(store, name)))
+      )
+    return Effect.flatMap(completed, () => this.after(name))
+  }
+
+  private completeOrFail(name: string, sequenceId: number, out: unknown): Effect.Effect<void, ActionError> {
     const error = this.complete(name, sequenceId, out)
-    if (error !== undefined) return this.fail(error)
+    return error === undefined ? Effect.void : this.fail(error)
+  }
+
+  /** After a completed (and saved) step: halt, or go on. */
+  private after(name: string) {
     const haltAfter = this.options.haltAfter
     if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
     return this.continue()
+  }
+
+  private save(store: NonNullable<Store>, name: string) {
+    return store.save({
+      appId: this.start.id,
+      partitionKey: this.start.partitionKey,
+      sequenceId: this.sequenceId,
+      action: name,
+      next: this.next,
+      state: this.state,
+      parentId: this.start.parentId,
+      createdAt: Date.now()
+    })
   }
 
   /** Validates the next state, records it and chooses the next action. */
@@ -214,21 +300,31 @@ class Run {
   }
 
   private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
-    const emit = this.emit
-    if (emit === undefined) return effect
+    if (this.emit === undefined && this.store === undefined) return effect
     return Effect.onError(effect, (cause) =>
-      Effect.sync(() => {
-        if (!Cause.hasInterruptsOnly(cause)) {
-          emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error: Cause.squash(cause) }))
-        }
-      }))
+      Cause.hasInterruptsOnly(cause) ? Effect.void : this.failed(name, sequenceId, Cause.squash(cause)))
   }
 
   private fail(error: ActionError) {
+    return this.emit === undefined && this.store === undefined
+      ? Effect.fail(error)
+      : Effect.flatMap(this.failed(error.action, error.sequenceId, error), () => Effect.fail(error))
+  }
+
+  /** Reports a failed step to listeners and records it, so that it runs again on load. */
+  private failed(name: string, sequenceId: number, error: unknown): Effect.Effect<void> {
     if (this.emit !== undefined) {
-      this.emit(this.event({ _tag: "StepFailed", action: error.action, sequenceId: error.sequenceId, error }))
+      this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
     }
-    return Effect.fail(error)
+    if (this.store === undefined) return Effect.void
+    return Effect.ignore(this.store.saveFailure({
+      appId: this.start.id,
+      partitionKey: this.start.partitionKey,
+      sequenceId,
+      action: name,
+      error: describe(error),
+      createdAt: Date.now()
+    }))
   }
 
   private error(name: string, sequenceId: number, reason: ActionError["reason"], what: string, cause?: unknown) {
