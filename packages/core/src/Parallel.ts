@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, type Duration, Effect, Exit, Option, type Schedule } from "effect"
+import { Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { Application } from "./Application.js"
@@ -24,7 +24,7 @@ import * as Graph from "./Graph.js"
 import * as App from "./internal/application.js"
 import { CurrentStep, type StepContext } from "./internal/context.js"
 import * as Loop from "./internal/loop.js"
-import { Persistence, type PersistenceError } from "./Persistence.js"
+import type { PersistenceError } from "./Persistence.js"
 
 /**
  * A child that failed, when `onError: "collect"`.
@@ -332,9 +332,8 @@ const fromTasks = <S, C>(
     }))
     const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
     const executor = Context.get(context, CurrentExecutor)
-    const store = Option.getOrUndefined(Context.getOption(context, Persistence))
     return Effect.flatMap(
-      runChildren(place, list, options ?? {}, concurrency, executor, store),
+      runChildren(place, list, options ?? {}, concurrency, executor, Loop.servicesOf(context)),
       ({ failures, results }) => {
         const next = reduce(state, results, failures)
         if (Effect.isEffect(next)) return next
@@ -370,7 +369,7 @@ const runChildren = <C>(
   options: Options<C>,
   concurrency: number | "unbounded",
   executor: Executor | undefined,
-  store: Loop.Store
+  services: Loop.Services
 ): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
   const n = list.length
   const ids = new Array<string>(n)
@@ -437,13 +436,13 @@ const runChildren = <C>(
       last: undefined,
       sequenceId: 0
     })
-    return { app, options: { haltAfter, inputs: task.inputs } }
+    return { app, options: { haltAfter, inputs: task.inputs, parentSequenceId: place.sequenceId } }
   }
 
   const lazy = (i: number): Effect.Effect<unknown, unknown, unknown> => {
     const local = Effect.suspend(() => {
       const { app, options } = childApp(i)
-      return Loop.runChild(app, options, place.emit, store)
+      return Loop.runChild(app, options, place.emit, services)
     })
     let effect = executor === undefined ? local : executor.run(childOf(i), local)
     if (options.timeout !== undefined) effect = Effect.timeout(effect, options.timeout)
@@ -465,13 +464,13 @@ const runChildren = <C>(
 
   // Without limits or wrappers, start every child now: synchronous children finish here, without
   // a fiber; the rest continue concurrently below.
-  const eager = concurrency === "unbounded" && executor === undefined && store === undefined &&
+  const eager = concurrency === "unbounded" && executor === undefined && services.store === undefined &&
     options.timeout === undefined && options.retry === undefined
   const pending: Array<readonly [number, Effect.Effect<unknown, unknown, unknown>]> = []
   if (eager) {
     for (let i = 0; i < n; i++) {
       const { app, options } = childApp(i)
-      const out = Loop.advance(app, options, place.emit, undefined)
+      const out = Loop.advance(app, options, place.emit, services)
       if (!Effect.isEffect(out)) {
         if (succeed(i, out.state as C)) return Effect.succeed(finish())
       } else if (!collect && isFailedExit(out)) {

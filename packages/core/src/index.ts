@@ -59,6 +59,13 @@ export type { Graph as GraphType } from "./Graph.js"
  */
 export * as Parallel from "./Parallel.js"
 
+/**
+ * Tracking: what applications do, reported to a tracker service.
+ *
+ * @since 0.1.0
+ */
+export * as Tracking from "./Tracking.js"
+
 export { mapActions, mapStates, product, tasks } from "./Parallel.js"
 export { ParallelError } from "./Parallel.js"
 export { PersistenceError } from "./Persistence.js"

@@ -1,16 +1,17 @@
 /**
- * The step loop: choose → run → (save → track, added by later layers) for one application.
+ * The step loop: choose → run → save → track, for one application.
  *
  * Actions that return a plain state run in a plain `while` loop with no Effect machinery between
  * them; an action that returns an Effect or a Promise suspends the loop, which resumes from the
  * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
  * synchronous run stays interruptible and fair to other fibers.
  */
-import { Cause, Effect, Option } from "effect"
+import { Cause, Context, Effect, Option } from "effect"
 import { ActionError, writesOf } from "../Action.js"
 import type { Application } from "../Application.js"
 import type { Graph } from "../Graph.js"
 import { Persistence } from "../Persistence.js"
+import * as Tracking from "../Tracking.js"
 import * as App from "./application.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
 import { choose } from "./transition.js"
@@ -22,12 +23,28 @@ export interface LoopOptions {
   readonly inputs?: object | undefined
   /** At most this many steps (`Application.step` runs one). */
   readonly maxSteps?: number | undefined
+  /** For a child application: the parent's step that spawned it (reported to tracking). */
+  readonly parentSequenceId?: number | undefined
 }
 
 const YIELD_EVERY = 512
 
-/** The persistence of the running program, when a `Persistence` layer is provided. */
-export type Store = Persistence["Service"] | undefined
+/** The optional services of the running program: persistence and tracking, when provided. */
+export interface Services {
+  readonly store: Persistence["Service"] | undefined
+  readonly tracker: Tracking.Tracking["Service"] | undefined
+  readonly project: string
+}
+
+/** Reads the optional services from a context. */
+export const servicesOf = (context: Context.Context<never>): Services => ({
+  store: Option.getOrUndefined(Context.getOption(context, Persistence)),
+  tracker: Option.getOrUndefined(Context.getOption(context, Tracking.Tracking)),
+  project: Context.get(context, Tracking.CurrentProject)
+})
+
+const withServices = <A, E, R>(f: (services: Services) => Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.context<never>(), (context) => f(servicesOf(context)))
 
 /** Runs `start` until it halts or ends; events go to `emit` when someone listens. */
 export const run = (
@@ -35,8 +52,7 @@ export const run = (
   options: LoopOptions,
   emit: Emit | undefined
 ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  Effect.flatMap(Effect.serviceOption(Persistence), (store) =>
-    new Run(start, options, emit, Option.getOrUndefined(store)).continue())
+  withServices((services) => new Run(start, options, emit, services).continue())
 
 /**
  * Starts `start` and runs it as far as it goes synchronously: the finished application when every
@@ -47,9 +63,9 @@ export const advance = (
   start: Application<any, any, any, any>,
   options: LoopOptions,
   emit: Emit | undefined,
-  store: Store
+  services: Services
 ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  new Run(start, options, emit, store).advance()
+  new Run(start, options, emit, services).advance()
 
 /** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
 export const runSubgraph = (
@@ -58,7 +74,7 @@ export const runSubgraph = (
   inputs: object | undefined,
   options: { readonly haltAfter: ReadonlyArray<string>; readonly entrypoint: string }
 ): Effect.Effect<any, any, any> =>
-  Effect.flatMap(Effect.serviceOption(Persistence), (store) =>
+  withServices((services) =>
     CurrentStep.use((step) => {
       const child = App.make({
         graph,
@@ -70,7 +86,12 @@ export const runSubgraph = (
         last: undefined,
         sequenceId: 0
       })
-      return runChild(child, { haltAfter: options.haltAfter, inputs }, step?.emit, Option.getOrUndefined(store))
+      return runChild(
+        child,
+        { haltAfter: options.haltAfter, inputs, parentSequenceId: step?.sequenceId },
+        step?.emit,
+        services
+      )
     }))
 
 /**
@@ -82,16 +103,17 @@ export const runChild = (
   fresh: Application<any, any, any, any>,
   options: LoopOptions,
   emit: Emit | undefined,
-  store: Store
+  services: Services
 ): Effect.Effect<unknown, unknown, unknown> => {
+  const store = services.store
   if (store === undefined) {
     return Effect.suspend(() => {
-      const out = advance(fresh, options, emit, undefined)
+      const out = advance(fresh, options, emit, services)
       return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
     })
   }
   return Effect.flatMap(store.load({ appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
-    if (saved === undefined) return Effect.map(new Run(fresh, options, emit, store).continue(), stateOf)
+    if (saved === undefined) return Effect.map(new Run(fresh, options, emit, services).continue(), stateOf)
     const finished = saved.next === undefined ||
       (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
     if (finished) return Effect.succeed(saved.state)
@@ -106,7 +128,7 @@ export const runChild = (
       sequenceId: saved.sequenceId
     })
     // Its first action already had the inputs.
-    return Effect.map(new Run(resumed, { ...options, inputs: undefined }, emit, store).continue(), stateOf)
+    return Effect.map(new Run(resumed, { ...options, inputs: undefined }, emit, services).continue(), stateOf)
   })
 }
 
@@ -128,18 +150,39 @@ class Run {
   private ran = 0
   private sinceYield = 0
   private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
+  private readonly store: Persistence["Service"] | undefined
+  private readonly tracker: Tracking.Tracking["Service"] | undefined
+  /** With tracking: when the current step started, and how many chunks it streamed. */
+  private stepStartedAt = 0
+  private chunks = 0
+  private trackerFailed = false
 
   constructor(
     private readonly start: Application<any, any, any, any>,
     private readonly options: LoopOptions,
     private readonly emit: Emit | undefined,
-    private readonly store: Store
+    private readonly services: Services
   ) {
     this.state = start.state
     this.next = start.next
     this.last = start.last
     this.sequenceId = start.sequenceId
     this.actions = start.graph.actions
+    this.store = services.store
+    this.tracker = services.tracker
+    if (this.tracker !== undefined) {
+      this.track({
+        _tag: "ApplicationStarted",
+        project: services.project,
+        appId: start.id,
+        partitionKey: start.partitionKey,
+        parentId: start.parentId,
+        parentSequenceId: options.parentSequenceId,
+        sequenceId: start.sequenceId,
+        graph: Tracking.shapeOf(start.graph),
+        at: Date.now()
+      })
+    }
   }
 
   continue(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
@@ -171,6 +214,7 @@ class Run {
       this.ran++
       this.sinceYield++
       if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
+      if (this.tracker !== undefined) this.trackStart(name, sequenceId)
       let out: unknown
       try {
         out = action(this.state, inputs)
@@ -231,7 +275,7 @@ class Run {
     return this.continue()
   }
 
-  private save(store: NonNullable<Store>, name: string) {
+  private save(store: Persistence["Service"], name: string) {
     return store.save({
       appId: this.start.id,
       partitionKey: this.start.partitionKey,
@@ -279,6 +323,19 @@ class Run {
     if (this.emit !== undefined) {
       this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
     }
+    if (this.tracker !== undefined) {
+      this.track({
+        _tag: "StepCompleted",
+        appId: this.start.id,
+        partitionKey: this.start.partitionKey,
+        action: name,
+        sequenceId,
+        at: Date.now(),
+        durationMs: performance.now() - this.stepStartedAt,
+        state: out,
+        chunks: this.chunks
+      })
+    }
     return undefined
   }
 
@@ -290,7 +347,7 @@ class Run {
       partitionKey: this.start.partitionKey,
       sequenceId,
       action: name,
-      emit: this.emit
+      emit: this.tracker === undefined ? this.emit : this.countingEmit
     }
     const guarded = effect.pipe(
       Effect.catchDefect((cause) => Effect.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))),
@@ -300,13 +357,13 @@ class Run {
   }
 
   private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
-    if (this.emit === undefined && this.store === undefined) return effect
+    if (this.emit === undefined && this.store === undefined && this.tracker === undefined) return effect
     return Effect.onError(effect, (cause) =>
       Cause.hasInterruptsOnly(cause) ? Effect.void : this.failed(name, sequenceId, Cause.squash(cause)))
   }
 
   private fail(error: ActionError) {
-    return this.emit === undefined && this.store === undefined
+    return this.emit === undefined && this.store === undefined && this.tracker === undefined
       ? Effect.fail(error)
       : Effect.flatMap(this.failed(error.action, error.sequenceId, error), () => Effect.fail(error))
   }
@@ -315,6 +372,18 @@ class Run {
   private failed(name: string, sequenceId: number, error: unknown): Effect.Effect<void> {
     if (this.emit !== undefined) {
       this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
+    }
+    if (this.tracker !== undefined) {
+      this.track({
+        _tag: "StepFailed",
+        appId: this.start.id,
+        partitionKey: this.start.partitionKey,
+        action: name,
+        sequenceId,
+        at: Date.now(),
+        durationMs: performance.now() - this.stepStartedAt,
+        error
+      })
     }
     if (this.store === undefined) return Effect.void
     return Effect.ignore(this.store.saveFailure({
@@ -325,6 +394,40 @@ class Run {
       error: describe(error),
       createdAt: Date.now()
     }))
+  }
+
+  private trackStart(name: string, sequenceId: number) {
+    this.stepStartedAt = performance.now()
+    this.chunks = 0
+    this.track({
+      _tag: "StepStarted",
+      appId: this.start.id,
+      partitionKey: this.start.partitionKey,
+      action: name,
+      sequenceId,
+      at: Date.now()
+    })
+  }
+
+  /** Forwards events to the listener, counting this application's chunks for tracking. */
+  private readonly countingEmit: Emit = (event) => {
+    if (event._tag === "Chunk" && event.appId === this.start.id) this.chunks++
+    if (this.emit !== undefined) this.emit(event)
+  }
+
+  /** Hands a record to the tracker; a tracker that throws is reported once per run, never rethrown. */
+  private track(record: Tracking.Record) {
+    try {
+      this.tracker!.record(record)
+    } catch (cause) {
+      if (!this.trackerFailed) {
+        this.trackerFailed = true
+        console.warn(
+          `teasel: tracking failed for application "${this.start.id}" (${record._tag}); the run goes on, further tracking failures of this run are not reported:`,
+          cause
+        )
+      }
+    }
   }
 
   private error(name: string, sequenceId: number, reason: ActionError["reason"], what: string, cause?: unknown) {

@@ -1,0 +1,163 @@
+/**
+ * Tracking: a record of what applications do, for tracking UIs and audits.
+ *
+ * When a `Tracking` layer is provided, the step loop reports every application it starts (with
+ * its graph, and for children their parent and the parent's step), every step started, completed
+ * (with its duration, the state after it and how many chunks it streamed) or failed (with the
+ * error). `record` is synchronous and must not block: a tracker buffers and writes on its own
+ * time. A tracker that throws never fails the application; the failure is logged.
+ *
+ * @since 0.1.0
+ */
+import { Context, Layer } from "effect"
+import type { Graph } from "./Graph.js"
+import * as GraphModule from "./Graph.js"
+
+/**
+ * The shape of a graph as trackers store it: plain data.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface GraphShape {
+  readonly actions: ReadonlyArray<{ readonly name: string; readonly subgraph: boolean }>
+  readonly transitions: ReadonlyArray<{ readonly from: string; readonly to: string; readonly condition: string | undefined }>
+  readonly entrypoint: string
+  readonly mermaid: string
+}
+
+/**
+ * What the step loop reports.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Record =
+  | {
+    readonly _tag: "ApplicationStarted"
+    readonly project: string
+    readonly appId: string
+    readonly partitionKey: string
+    readonly parentId: string | undefined
+    /** For a child: the parent's step that spawned it. */
+    readonly parentSequenceId: number | undefined
+    /** The step the application starts from (0 for a new one, more for a loaded one). */
+    readonly sequenceId: number
+    readonly graph: GraphShape
+    readonly at: number
+  }
+  | {
+    readonly _tag: "StepStarted"
+    readonly appId: string
+    readonly partitionKey: string
+    readonly action: string
+    readonly sequenceId: number
+    readonly at: number
+  }
+  | {
+    readonly _tag: "StepCompleted"
+    readonly appId: string
+    readonly partitionKey: string
+    readonly action: string
+    readonly sequenceId: number
+    readonly at: number
+    readonly durationMs: number
+    readonly state: unknown
+    /** Chunks the action streamed. */
+    readonly chunks: number
+  }
+  | {
+    readonly _tag: "StepFailed"
+    readonly appId: string
+    readonly partitionKey: string
+    readonly action: string
+    readonly sequenceId: number
+    readonly at: number
+    readonly durationMs: number
+    readonly error: unknown
+  }
+
+/**
+ * The tracking service.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class Tracking extends Context.Service<Tracking, {
+  /** Receives one record; must return quickly and may throw (the throw is logged, not rethrown). */
+  readonly record: (record: Record) => void
+}>()("@teasel/core/Tracking") {}
+
+/**
+ * The project that tracked applications belong to.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export const CurrentProject = Context.Reference<string>("@teasel/core/Tracking/CurrentProject", {
+  defaultValue: () => "default"
+})
+
+/**
+ * The plain-data shape of a graph, as trackers store it.
+ *
+ * @example
+ * ```ts
+ * import { Graph, Tracking } from "@teasel/core"
+ * const inc = (s: { n: number }) => ({ n: s.n + 1 })
+ * Tracking.shapeOf(Graph.make({ actions: { inc }, transitions: [], entrypoint: "inc" })).entrypoint // "inc"
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const shapeOf = (graph: Graph<any, string, any, any>): GraphShape => {
+  let shape = shapes.get(graph)
+  if (shape === undefined) {
+    shape = {
+      actions: Object.keys(graph.actions).map((name) => ({
+        name,
+        subgraph: GraphModule.isSubGraph(graph.actions[name])
+      })),
+      transitions: graph.transitions.map((t) => ({
+        from: t.from,
+        to: t.to,
+        condition: t.when === undefined ? undefined : t.when.name || "when"
+      })),
+      entrypoint: graph.entrypoint,
+      mermaid: GraphModule.toMermaid(graph)
+    }
+    shapes.set(graph, shape)
+  }
+  return shape
+}
+
+const shapes = new WeakMap<object, GraphShape>()
+
+/**
+ * An in-process tracker that keeps every record in `records`, for tests and small tools.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Application, Tracking } from "@teasel/core"
+ * const tracker = Tracking.makeMemory()
+ * declare const app: Application.Application<{ n: number }, "inc">
+ * Application.run(app).pipe(Effect.provide(tracker.layer))
+ * // later: tracker.records
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeMemory = (): { readonly records: ReadonlyArray<Record>; readonly layer: Layer.Layer<Tracking> } => {
+  const records: Array<Record> = []
+  return { records, layer: Layer.succeed(Tracking, Tracking.of({ record: (record) => void records.push(record) })) }
+}
+
+/**
+ * In-process tracking; the records are kept for the life of the program (see `makeMemory` to read
+ * them back).
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerMemory: Layer.Layer<Tracking> = Layer.suspend(() => makeMemory().layer)

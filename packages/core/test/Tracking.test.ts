@@ -1,0 +1,89 @@
+import { Effect, Layer, Stream } from "effect"
+import { describe, expect, it, vi } from "vitest"
+import { Action, Application, Graph, mapStates, Tracking } from "../src/index.js"
+
+interface Counter {
+  readonly count: number
+}
+const inc = (s: Counter): Counter => ({ count: s.count + 1 })
+
+describe("Tracking", () => {
+  it("records the application, each step's start and completion with duration and state", async () => {
+    const tracker = Tracking.makeMemory()
+    const isSmall = (s: Counter) => s.count < 3
+    const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"], ["b", "a", isSmall]], entrypoint: "a" })
+    await Effect.runPromise(
+      Application.run(Application.make({ graph, state: { count: 0 }, id: "t", partitionKey: "user" })).pipe(
+        Effect.provide(tracker.layer),
+        Effect.provideService(Tracking.CurrentProject, "demo")
+      )
+    )
+    const [created, ...steps] = tracker.records
+    expect(created).toMatchObject({
+      _tag: "ApplicationStarted",
+      project: "demo",
+      appId: "t",
+      partitionKey: "user",
+      parentId: undefined,
+      sequenceId: 0,
+      graph: {
+        entrypoint: "a",
+        actions: [{ name: "a", subgraph: false }, { name: "b", subgraph: false }],
+        transitions: [{ from: "a", to: "b", condition: undefined }, { from: "b", to: "a", condition: "isSmall" }]
+      }
+    })
+    expect(created?._tag === "ApplicationStarted" && created.graph.mermaid).toContain("flowchart TD")
+    expect(steps.map((r) => `${r._tag}:${"action" in r ? r.action : ""}:${"sequenceId" in r ? r.sequenceId : ""}`)).toEqual([
+      "StepStarted:a:1", "StepCompleted:a:1", "StepStarted:b:2", "StepCompleted:b:2",
+      "StepStarted:a:3", "StepCompleted:a:3", "StepStarted:b:4", "StepCompleted:b:4"
+    ])
+    const completed = steps.filter((r) => r._tag === "StepCompleted")
+    expect(completed.map((r) => r.state)).toEqual([{ count: 1 }, { count: 2 }, { count: 3 }, { count: 4 }])
+    expect(completed.every((r) => r.durationMs >= 0 && r.partitionKey === "user")).toBe(true)
+  })
+
+  it("records failures with the error, and chunk counts of streaming actions", async () => {
+    const tracker = Tracking.makeMemory()
+    const words = Action.stream((_: Counter) => Stream.make("a", "b", "c"), (s, chunks) => ({ count: s.count + chunks.length }))
+    const boom = (_: Counter): Counter => {
+      throw new Error("boom")
+    }
+    const graph = Graph.make({ actions: { words, boom }, transitions: [["words", "boom"]], entrypoint: "words" })
+    await Effect.runPromiseExit(Application.run(Application.make({ graph, state: { count: 0 }, id: "f" })).pipe(Effect.provide(tracker.layer)))
+    const completed = tracker.records.find((r) => r._tag === "StepCompleted")
+    expect(completed).toMatchObject({ action: "words", chunks: 3, state: { count: 3 } })
+    const failed = tracker.records.find((r) => r._tag === "StepFailed")
+    expect(failed).toMatchObject({ action: "boom", sequenceId: 2, error: { _tag: "ActionError", action: "boom" } })
+  })
+
+  it("records children with their parent and the parent's step", async () => {
+    const tracker = Tracking.makeMemory()
+    const child = Graph.make({ actions: { x: inc }, transitions: [], entrypoint: "x" })
+    const fan = mapStates(
+      Graph.subgraph(child),
+      (s: { n: number; out: ReadonlyArray<number> }) => Array.from({ length: s.n }, (_, count) => ({ count })),
+      (s, r) => ({ ...s, out: r.map((c) => c.count) })
+    )
+    const graph = Graph.make({ actions: { start: (s: { n: number; out: ReadonlyArray<number> }) => s, fan }, transitions: [["start", "fan"]], entrypoint: "start" })
+    const app = await Effect.runPromise(Application.run(Application.make({ graph, state: { n: 2, out: [] }, id: "P" })).pipe(Effect.provide(tracker.layer)))
+    expect(app.state.out).toEqual([1, 2])
+    const starts = tracker.records.filter((r) => r._tag === "ApplicationStarted")
+    expect(starts.map((r) => [r.appId, r.parentId, r.parentSequenceId])).toEqual([
+      ["P", undefined, undefined],
+      ["P:2:fan:0", "P", 2],
+      ["P:2:fan:1", "P", 2]
+    ])
+    expect(tracker.records.filter((r) => r._tag === "StepCompleted" && r.appId.startsWith("P:2:fan")).map((r) => r.appId)).toEqual(["P:2:fan:0", "P:2:fan:1"])
+  })
+
+  it("a tracker that throws never fails the application; the failure is logged once", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {})
+    const broken = Layer.succeed(Tracking.Tracking, Tracking.Tracking.of({ record: () => { throw new Error("disk full") } }))
+    const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+    const app = await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 }, id: "b" })).pipe(Effect.provide(broken)))
+    expect(app.state.count).toBe(2)
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]![0])).toMatch(/tracking failed for application "b"/)
+    warn.mockRestore()
+  })
+})
