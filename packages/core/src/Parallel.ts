@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
+import { type Cause, Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { Application } from "./Application.js"
@@ -168,7 +168,7 @@ export const CurrentConcurrency = Context.Reference<number | "unbounded">("@teas
 
 type NextError<N> = N extends Effect.Effect<any, infer E, any> ? E : never
 type NextContext<N> = N extends Effect.Effect<any, any, infer R> ? R : never
-type BranchError<B> = Action.ErrorOf<B> | ActionError | PersistenceError
+type BranchError<B> = Action.ErrorOf<B> | ActionError | PersistenceError | Cause.TimeoutError
 
 /**
  * The action a combinator returns.
@@ -303,6 +303,21 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((state: S, _inputs, context) => make(state, context), reduce, options) as any
+
+/**
+ * The id of a parallel step's child: `${parentId}:${sequenceId}:${action}:${index}` (unless the
+ * task gives its own). Pure; the same inputs always give the same id.
+ *
+ * @example
+ * ```ts
+ * import { Parallel } from "@teasel/core"
+ * Parallel.childId("app", 3, "poems", 0) // "app:3:poems:0"
+ * ```
+ * @category ids
+ * @since 0.1.0
+ */
+export const childId = (parentId: string, sequenceId: number, action: string, index: number): string =>
+  Loop.childId(parentId, sequenceId, action, index)
 
 const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
 

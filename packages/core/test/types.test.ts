@@ -1,6 +1,6 @@
 // Type-level behaviour: these assertions are checked by `tsc` (`pnpm typecheck`); the runtime
 // part only builds the values.
-import { Context, Data, Effect, Stream } from "effect"
+import { type Cause, Context, Data, Effect, Stream } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
 import { Action, Application, Graph, mapActions, mapStates, product, State, tasks } from "../src/index.js"
 import type { ActionError, Event, ParallelError, PersistenceError } from "../src/index.js"
@@ -144,22 +144,22 @@ describe("types", () => {
       (s: P) => s.xs.map((count) => ({ count })),
       (s, results, failures) => {
         expectTypeOf(results).toEqualTypeOf<ReadonlyArray<{ count: number }>>()
-        expectTypeOf(failures[0]!.error).toEqualTypeOf<Boom | ActionError | PersistenceError>()
+        expectTypeOf(failures[0]!.error).toEqualTypeOf<Boom | ActionError | PersistenceError | Cause.TimeoutError>()
         return Clock2.use(() => Effect.succeed({ ...s, total: results.length }))
       }
     )
-    expectTypeOf(fan).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>>()
+    expectTypeOf(fan).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError | Cause.TimeoutError>, Db | Clock2>>()
     const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
     expectTypeOf(Application.run(Application.make({ graph, state: { xs: [], total: 0 } }))).toEqualTypeOf<
-      Effect.Effect<Application.Application<P, "fan", ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>, ActionError | PersistenceError | ParallelError<Boom | ActionError | PersistenceError>, Db | Clock2>
+      Effect.Effect<Application.Application<P, "fan", ParallelError<Boom | ActionError | PersistenceError | Cause.TimeoutError>, Db | Clock2>, ActionError | PersistenceError | ParallelError<Boom | ActionError | PersistenceError | Cause.TimeoutError>, Db | Clock2>
     >()
     const sub = Graph.subgraph(Graph.make({ actions: { failing }, transitions: [], entrypoint: "failing" }), { haltAfter: ["failing"] })
     const viaSub = mapActions([sub], (s: P) => ({ count: s.total }), (s, r) => ({ ...s, total: r[0]!.count }))
-    expectTypeOf(viaSub).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError>, never>>()
+    expectTypeOf(viaSub).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<Boom | ActionError | PersistenceError | Cause.TimeoutError>, never>>()
     const prod = product([inc], (s: P) => s.xs.map((count) => ({ count })), (s) => Promise.resolve(s))
-    expectTypeOf(prod).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError>, never>>()
+    expectTypeOf(prod).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError | Cause.TimeoutError>, never>>()
     const viaTasks = tasks((s: P) => s.xs.map((count) => ({ branch: needsDb, state: { count }, id: String(count) })), (s) => s)
-    expectTypeOf(viaTasks).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError>, Db>>()
+    expectTypeOf(viaTasks).returns.toEqualTypeOf<Effect.Effect<P, ParallelError<ActionError | PersistenceError | Cause.TimeoutError>, Db>>()
     // @ts-expect-error a branch over the wrong child state
     const wrong = () => mapStates((c: { name: string }) => c, (s: P) => s.xs.map((count) => ({ count })), (s) => s)
     expectTypeOf(wrong).toBeFunction()

@@ -1,0 +1,9 @@
+import { defineProject } from "vitest/config"
+
+export default defineProject({
+  resolve: { conditions: ["@teasel/source"] },
+  test: {
+    name: "example-poems",
+    include: ["test/**/*.test.ts"]
+  }
+})
