@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process"
 import { measure } from "./Measure.js"
 import type { Sample } from "./Measure.js"
+import { key } from "./Scenario.js"
 import type { Scenario } from "./Scenario.js"
 
 /** The flag that makes `main.ts` measure one subject instead of orchestrating. */
@@ -17,8 +18,12 @@ const RESULT_MARK = "@@teasel-bench-sample "
 export type Outcome =
   | { readonly _tag: "Measured"; readonly sample: Sample }
   | { readonly _tag: "Failed"; readonly error: string }
+  | { readonly _tag: "Skipped"; readonly reason: string }
 
-/** Measures `subject` of `scenario` in a child process started like this one (same tsx loader). */
+/**
+ * Measures the subject with key `subject` (see `Scenario.key`) of `scenario` in a child process
+ * started like this one (same tsx loader).
+ */
 export const runIsolated = (scenario: Scenario, subject: string): Promise<Outcome> =>
   new Promise((resolve) => {
     const child = spawn(
@@ -49,12 +54,12 @@ const firstError = (stderr: string): string | undefined =>
 export const work = async (
   scenarios: ReadonlyArray<Scenario>,
   scenarioName: string,
-  subjectName: string
+  subjectKey: string
 ): Promise<void> => {
   const scenario = scenarios.find((s) => s.name === scenarioName)
-  const subject = scenario?.subjects.find((s) => s.name === subjectName)
+  const subject = scenario?.subjects.find((s) => key(s) === subjectKey)
   if (scenario === undefined || subject === undefined) {
-    throw new Error(`No subject "${subjectName}" in scenario "${scenarioName}"`)
+    throw new Error(`No subject "${subjectKey}" in scenario "${scenarioName}"`)
   }
   const sample = await measure(subject, scenario)
   process.stdout.write(`${RESULT_MARK}${JSON.stringify(sample)}\n`)

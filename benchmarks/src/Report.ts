@@ -3,7 +3,7 @@
  * machines) and then one table (for people), with every target shown met or not.
  */
 import type { Outcome } from "./Isolate.js"
-import { baseline } from "./Scenario.js"
+import { baseline, key } from "./Scenario.js"
 import type { Scenario } from "./Scenario.js"
 
 /** One figure of one subject, as printed on its JSON line. */
@@ -13,9 +13,10 @@ export interface Measurement {
   readonly metric: "time" | "peak-rss"
   readonly unit: string
   readonly value: number | null
-  /** `value` divided by Teasel's value for the same metric; 1 for Teasel itself. */
+  /** `value` divided by Teasel's value (at the same size) for the same metric; 1 for Teasel. */
   readonly ratioToTeasel: number | null
   readonly steps: number
+  readonly size?: number
   readonly runs?: number
   readonly warmupRuns?: number
   readonly medianMs?: number
@@ -26,6 +27,8 @@ export interface Measurement {
   readonly baseRssMb?: number
   readonly targets?: ReadonlyArray<{ readonly target: string; readonly met: boolean | null; readonly actual?: string }>
   readonly error?: string
+  /** Why the subject was not measured; `value` is then null. */
+  readonly skipped?: string
 }
 
 // Three significant digits: enough to compare, few enough to read.
@@ -34,38 +37,49 @@ const round = (x: number): number => Number(x.toPrecision(3))
 const ratio = (value: number | undefined, base: number | undefined): number | null =>
   value === undefined || base === undefined || base === 0 ? null : round(value / base)
 
-/** The measurements of one scenario, given each subject's outcome (in the scenario's order). */
+/** The measurements of one scenario, given each subject's outcome by key (in the scenario's order). */
 export const measurements = (
   scenario: Scenario,
   outcomes: ReadonlyMap<string, Outcome>
 ): ReadonlyArray<Measurement> => {
-  const sampleOf = (name: string) => {
-    const outcome = outcomes.get(name)
+  const sampleOf = (k: string) => {
+    const outcome = outcomes.get(k)
     return outcome?._tag === "Measured" ? outcome.sample : undefined
   }
-  const perStep = (name: string) => sampleOf(name)?.usPerStep
-  const base = sampleOf(baseline)
+  const time = scenario.figure.of
 
   return scenario.subjects.flatMap((subject): ReadonlyArray<Measurement> => {
-    if (!outcomes.has(subject.name)) return []
-    const outcome = outcomes.get(subject.name)!
+    const outcome = outcomes.get(key(subject))
+    if (outcome === undefined) return []
+    const base = sampleOf(key({ name: baseline, size: subject.size }))
     const common = {
       scenario: scenario.name,
       subject: subject.name,
       steps: subject.steps,
+      ...(subject.size === undefined ? {} : { size: subject.size }),
       ...(subject.note === undefined ? {} : { note: subject.note })
     }
-    const targets = scenario.targets
-      .filter((t) => t.subject === subject.name)
-      .map((t) => {
-        const result = t.met(perStep)
-        return result === undefined
-          ? { target: t.description, met: null }
-          : { target: t.description, met: result.met, actual: result.actual }
-      })
-    if (outcome._tag === "Failed") {
+    const targetsOn = (metric: "time" | "peak-rss") => {
+      const results = scenario.targets
+        .filter((t) => t.subject === key(subject) && (t.metric ?? "time") === metric)
+        .map((t) => {
+          const result = t.met(sampleOf)
+          return result === undefined
+            ? { target: t.description, met: null }
+            : { target: t.description, met: result.met, actual: result.actual }
+        })
+      return results.length === 0 ? {} : { targets: results }
+    }
+    if (outcome._tag !== "Measured") {
       return [
-        { ...common, metric: "time", unit: scenario.unit, value: null, ratioToTeasel: null, error: outcome.error }
+        {
+          ...common,
+          metric: "time",
+          unit: scenario.figure.unit,
+          value: null,
+          ratioToTeasel: null,
+          ...(outcome._tag === "Failed" ? { error: outcome.error } : { skipped: outcome.reason })
+        }
       ]
     }
     const s = outcome.sample
@@ -73,15 +87,15 @@ export const measurements = (
       {
         ...common,
         metric: "time",
-        unit: scenario.unit,
-        value: round(s.usPerStep),
-        ratioToTeasel: ratio(s.usPerStep, base?.usPerStep),
+        unit: scenario.figure.unit,
+        value: round(time(s)),
+        ratioToTeasel: ratio(time(s), base === undefined ? undefined : time(base)),
         runs: s.timedRuns,
         warmupRuns: s.warmupRuns,
         medianMs: round(s.medianMs),
         minMs: round(s.minMs),
         maxMs: round(s.maxMs),
-        ...(targets.length === 0 ? {} : { targets })
+        ...targetsOn("time")
       },
       {
         ...common,
@@ -89,7 +103,8 @@ export const measurements = (
         unit: "MB peak RSS",
         value: round(s.peakRssMb),
         ratioToTeasel: ratio(s.peakRssMb, base?.peakRssMb),
-        baseRssMb: round(s.baseRssMb)
+        baseRssMb: round(s.baseRssMb),
+        ...targetsOn("peak-rss")
       }
     ]
   })
@@ -105,17 +120,20 @@ const targetCell = (m: Measurement): string =>
     .map((t) => `${t.target}: ${t.met === null ? "n/a" : t.met ? "MET" : "NOT MET"}${t.actual ? ` (${t.actual})` : ""}`)
     .join("; ")
 
-/** The readable table: one row per measurement, ratios beside values, targets on their rows. */
+/**
+ * The readable table: one row per measurement, ratios beside values, targets on their rows (a
+ * subject's note where it has no target).
+ */
 export const printTable = (all: ReadonlyArray<Measurement>): void => {
-  const header = ["scenario", "subject", "value", "unit", "vs teasel", "steps", "targets"]
+  const header = ["scenario", "subject", "value", "unit", "vs teasel", "steps", "targets / note"]
   const rows = all.map((m) => [
     m.scenario,
     m.subject,
-    m.value === null ? "FAILED" : String(m.value),
+    m.value !== null ? String(m.value) : m.skipped !== undefined ? "SKIPPED" : "FAILED",
     m.unit,
     m.ratioToTeasel === null ? "-" : `${m.ratioToTeasel}x`,
     String(m.steps),
-    m.error ?? targetCell(m)
+    m.error ?? m.skipped ?? (targetCell(m) || (m.metric === "time" ? (m.note ?? "") : ""))
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   // Numbers align right, text left.

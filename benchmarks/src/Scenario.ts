@@ -3,8 +3,10 @@
  * other libraries), so that every figure can be read beside Teasel's.
  *
  * A new scenario is one module under `src/scenarios/` exporting a `Scenario`, plus one line in
- * `main.ts`.
+ * `main.ts`. A scenario measured at several sizes (fan-out width, ...) lists one subject per name
+ * and size; ratios then compare subjects of the same size.
  */
+import type { Sample } from "./Measure.js"
 
 /** The subject every ratio is taken against. */
 export const baseline = "teasel"
@@ -15,10 +17,17 @@ export type Run = () => Promise<void>
 /** One program measured in a scenario. */
 export interface Subject {
   readonly name: string
-  /** Units of work in one run (steps, children, ...); the reported value is per unit. */
+  /** Units of work in one run (steps, children, ...); a per-step figure divides by it. */
   readonly steps: number
+  /**
+   * The workload size this subject is measured at, when its scenario measures several. Its ratio
+   * is taken against Teasel at the same size, and it is addressed as `name@size`.
+   */
+  readonly size?: number
   /** Why this subject differs from the others (fewer steps, ...), printed in its JSON line. */
   readonly note?: string
+  /** Why this subject is not measured in this invocation; reported in place of its figures. */
+  readonly skip?: string
   /** Overrides of the scenario's run counts, for subjects too slow to repeat as often. */
   readonly warmupRuns?: number
   readonly timedRuns?: number
@@ -30,22 +39,41 @@ export interface Subject {
   readonly setup: () => Promise<Run>
 }
 
-/** The per-step figures of a scenario, by subject name, as targets read them. */
-export type Figures = (subject: string) => number | undefined
+/** How a subject is addressed: its name, then `@size` when it has one (`teasel@10000`). */
+export const key = (subject: { readonly name: string; readonly size?: number | undefined }): string =>
+  subject.size === undefined ? subject.name : `${subject.name}@${subject.size}`
+
+/** The time figure of a scenario: what is read from a sample, and in which unit. */
+export interface Figure {
+  readonly unit: string
+  readonly of: (sample: Sample) => number
+}
+
+/** The median run divided by its steps: the cost of one unit of work. */
+export const microsecondsPerStep: Figure = { unit: "us/step", of: (s) => s.usPerStep }
+
+/** The median run, whole: the cost of the workload at its size. */
+export const secondsPerRun: Figure = { unit: "s", of: (s) => s.medianMs / 1000 }
+
+/** The samples of a scenario, by subject key, as targets read them. */
+export type Samples = (key: string) => Sample | undefined
 
 /** A goal stated for one subject, shown met or not beside its figure. */
 export interface Target {
+  /** The key of the subject the target is shown beside. */
   readonly subject: string
+  /** The row it is shown on: the time figure (default) or the peak RSS. */
+  readonly metric?: "time" | "peak-rss"
   readonly description: string
-  /** `undefined` when a figure it needs is missing (a subject failed). */
-  readonly met: (perStep: Figures) => { readonly met: boolean; readonly actual: string } | undefined
+  /** `undefined` when a sample it needs is missing (a subject failed or was skipped). */
+  readonly met: (samples: Samples) => { readonly met: boolean; readonly actual: string } | undefined
 }
 
 export interface Scenario {
   readonly name: string
   readonly description: string
-  /** Unit of the time figure, e.g. `us/step`. */
-  readonly unit: string
+  /** The time figure reported for every subject. */
+  readonly figure: Figure
   readonly warmupRuns: number
   readonly timedRuns: number
   readonly subjects: ReadonlyArray<Subject>

@@ -130,7 +130,7 @@ const teaselEffect: Scenario.Subject = {
 export const loop = Scenario.make({
   name: "loop",
   description: "two actions incrementing a counter, in memory, no tracking",
-  unit: "us/step",
+  figure: Scenario.microsecondsPerStep,
   // A 10,000-step run of the floor takes about a millisecond: many runs steady the median.
   warmupRuns: 20,
   timedRuns: 50,
@@ -139,17 +139,17 @@ export const loop = Scenario.make({
     {
       subject: "teasel",
       description: `<= ${PER_STEP_TARGET_US} us/step`,
-      met: (perStep) => {
-        const t = perStep("teasel")
+      met: (samples) => {
+        const t = samples("teasel")?.usPerStep
         return t === undefined ? undefined : { met: t <= PER_STEP_TARGET_US, actual: `${t.toPrecision(3)} us` }
       }
     },
     {
       subject: "teasel",
       description: `<= ${FLOOR_FACTOR_TARGET}x floor`,
-      met: (perStep) => {
-        const t = perStep("teasel")
-        const f = perStep("floor")
+      met: (samples) => {
+        const t = samples("teasel")?.usPerStep
+        const f = samples("floor")?.usPerStep
         if (t === undefined || f === undefined) return undefined
         return { met: t <= FLOOR_FACTOR_TARGET * f, actual: `${(t / f).toPrecision(3)}x` }
       }

@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { type Cause, Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
-import type * as Action from "./Action.js"
+import * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { Application } from "./Application.js"
 import * as Graph from "./Graph.js"
@@ -368,14 +368,17 @@ class Stop {}
 const singleActionGraphs = new WeakMap<Function, Graph.Graph<any, string, any, any>>()
 
 const graphOf = (branch: Action.Any<any>) => {
-  if (Graph.isSubGraph(branch)) return { graph: branch.graph, entrypoint: branch.entrypoint, haltAfter: branch.haltAfter }
+  if (Graph.isSubGraph(branch)) {
+    return { graph: branch.graph, entrypoint: branch.entrypoint, haltAfter: branch.haltAfter, direct: false }
+  }
   let graph = singleActionGraphs.get(branch)
   if (graph === undefined) {
     const name = branch.name || "branch"
     graph = Graph.make({ actions: { [name]: branch }, transitions: [], entrypoint: name })
     singleActionGraphs.set(branch, graph)
   }
-  return { graph, entrypoint: graph.entrypoint, haltAfter: undefined }
+  // A plain action without declared writes can be called directly (see the eager path).
+  return { graph, entrypoint: graph.entrypoint, haltAfter: undefined, direct: Action.writesOf(branch) === undefined }
 }
 
 const runChildren = <C>(
@@ -387,18 +390,21 @@ const runChildren = <C>(
   services: Loop.Services
 ): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
   const n = list.length
-  const ids = new Array<string>(n)
-  const seen = new Set<string>()
+  const prefix = Loop.childIdPrefix(place.appId, place.sequenceId, place.action)
+  const idOf = (i: number): string => list[i]!.id ?? prefix + i
+  // Derived ids are unique by construction; only ids given by tasks can collide.
+  const seen = list.some((task) => task.id !== undefined) ? new Set<string>() : undefined
   for (let i = 0; i < n; i++) {
     const task = list[i]!
-    const id = task.id ?? Loop.childId(place.appId, place.sequenceId, place.action, i)
-    if (seen.has(id)) {
-      return Effect.fail(parallelError(place, i, id, undefined, `task ${i} repeats the child id "${id}"; ids must be unique within a step`))
+    if (seen !== undefined) {
+      const id = idOf(i)
+      if (seen.has(id)) {
+        return Effect.fail(parallelError(place, i, id, undefined, `task ${i} repeats the child id "${id}"; ids must be unique within a step`))
+      }
+      seen.add(id)
     }
-    seen.add(id)
-    ids[i] = id
     if (typeof task.branch !== "function") {
-      return Effect.fail(parallelError(place, i, id, undefined, `task ${i} has a branch that is not an action (found ${typeof task.branch})`))
+      return Effect.fail(parallelError(place, i, idOf(i), undefined, `task ${i} has a branch that is not an action (found ${typeof task.branch})`))
     }
   }
 
@@ -426,7 +432,7 @@ const runChildren = <C>(
   const childOf = (i: number): Child => {
     const task = list[i]!
     return {
-      id: ids[i]!,
+      id: idOf(i),
       index: i,
       parentId: place.appId,
       parentSequenceId: place.sequenceId,
@@ -438,12 +444,22 @@ const runChildren = <C>(
     }
   }
 
+  // Most steps run one branch many times: remember the last branch's graph.
+  let lastBranch: Action.Any<any> | undefined
+  let lastShape: ReturnType<typeof graphOf> | undefined
+  const shapeOf = (branch: Action.Any<any>) => {
+    if (branch !== lastBranch) {
+      lastBranch = branch
+      lastShape = graphOf(branch)
+    }
+    return lastShape!
+  }
   const childApp = (i: number) => {
     const task = list[i]!
-    const { entrypoint, graph, haltAfter } = graphOf(task.branch)
+    const { entrypoint, graph, haltAfter } = shapeOf(task.branch)
     const app = App.make({
       graph,
-      id: ids[i]!,
+      id: idOf(i),
       partitionKey: place.partitionKey,
       parentId: place.appId,
       state: task.state,
@@ -469,9 +485,9 @@ const runChildren = <C>(
     Effect.matchEffect(effect, {
       onFailure: (error) => {
         if (!collect) {
-          return Effect.fail(parallelError(place, i, ids[i]!, error, `child ${i} ("${ids[i]}") failed: ${messageOf(error)}`))
+          return Effect.fail(parallelError(place, i, idOf(i), error, `child ${i} ("${idOf(i)}") failed: ${messageOf(error)}`))
         }
-        failures.push({ index: i, id: ids[i]!, error })
+        failures.push({ index: i, id: idOf(i), error })
         return Effect.void
       },
       onSuccess: (state) => (succeed(i, state as C) ? Effect.fail(new Stop()) : Effect.void)
@@ -483,9 +499,29 @@ const runChildren = <C>(
     options.timeout === undefined && options.retry === undefined
   const pending: Array<readonly [number, Effect.Effect<unknown, unknown, unknown>]> = []
   if (eager) {
+    // With nobody watching, a plain action's child needs no application object unless its action
+    // returns something other than a valid state.
+    const unobserved = place.emit === undefined && services.tracker === undefined
     for (let i = 0; i < n; i++) {
-      const { app, options } = childApp(i)
-      const out = Loop.advance(app, options, place.emit, services)
+      let out: Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown>
+      const task = list[i]!
+      if (unobserved && shapeOf(task.branch).direct) {
+        let outcome: { out: unknown } | { thrown: unknown }
+        try {
+          outcome = { out: task.branch(task.state, task.inputs) }
+        } catch (thrown) {
+          outcome = { thrown }
+        }
+        if ("out" in outcome && Loop.isPlainState(outcome.out)) {
+          if (succeed(i, outcome.out as C)) return Effect.succeed(finish())
+          continue
+        }
+        const { app, options } = childApp(i)
+        out = Loop.advanceWith(app, options, services, outcome)
+      } else {
+        const { app, options } = childApp(i)
+        out = Loop.advance(app, options, place.emit, services)
+      }
       if (!Effect.isEffect(out)) {
         if (succeed(i, out.state as C)) return Effect.succeed(finish())
       } else if (!collect && isFailedExit(out)) {

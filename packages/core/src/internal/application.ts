@@ -48,7 +48,7 @@ export const make = (fields: Fields): Application<any, any, any, any> => {
   app.next = fields.next
   app.last = fields.last
   app.sequenceId = fields.sequenceId
-  return Object.freeze(app)
+  return app
 }
 
 export const isApplication = (u: unknown): u is Application<unknown, string, unknown, unknown> =>

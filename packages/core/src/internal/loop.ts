@@ -67,6 +67,19 @@ export const advance = (
 ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
   new Run(start, options, emit, services).advance()
 
+/** Like `advance`, for an application whose first action the caller already called. */
+export const advanceWith = (
+  start: Application<any, any, any, any>,
+  options: LoopOptions,
+  services: Services,
+  outcome: { readonly out: unknown } | { readonly thrown: unknown }
+): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
+  new Run(start, options, undefined, services).advanceWith(outcome)
+
+/** Whether `out`, returned by an action, is a state that needs no further checks. */
+export const isPlainState = (out: unknown): out is object =>
+  typeof out === "object" && out !== null && !Array.isArray(out) && !Effect.isEffect(out) && !isPromiseLike(out)
+
 /** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
 export const runSubgraph = (
   graph: Graph<any, string, any, any>,
@@ -140,7 +153,11 @@ const stateOf = (app: Application<any, any, any, any>) => app.state
  * repeated invocation of the same action gets new ones.
  */
 export const childId = (parentId: string, sequenceId: number, action: string, index?: number): string =>
-  index === undefined ? `${parentId}:${sequenceId}:${action}` : `${parentId}:${sequenceId}:${action}:${index}`
+  index === undefined ? `${parentId}:${sequenceId}:${action}` : childIdPrefix(parentId, sequenceId, action) + index
+
+/** What every parallel child id of one step starts with; the task index follows. */
+export const childIdPrefix = (parentId: string, sequenceId: number, action: string): string =>
+  `${parentId}:${sequenceId}:${action}:`
 
 class Run {
   private state: unknown
@@ -191,7 +208,7 @@ class Run {
   }
 
   advance(): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
-    const { haltAfter, haltBefore } = this.options
+    const { haltBefore } = this.options
     const maxSteps = this.options.maxSteps ?? Infinity
     while (true) {
       const name = this.next
@@ -210,38 +227,76 @@ class Run {
       if (action === undefined) {
         return this.fail(this.error(name, sequenceId, "unknown-action", "is not an action of this graph"))
       }
-      const inputs = this.ran === 0 ? this.options.inputs : undefined
-      this.ran++
-      this.sinceYield++
-      if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
-      if (this.tracker !== undefined) this.trackStart(name, sequenceId)
+      const inputs = this.begin(name, sequenceId)
       let out: unknown
       try {
         out = action(this.state, inputs)
       } catch (cause) {
         return this.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))
       }
-      if (Effect.isEffect(out)) {
-        this.sinceYield = 0
-        return this.resume(this.guard(out, name, sequenceId), name, sequenceId)
-      }
-      if (isPromiseLike(out)) {
-        this.sinceYield = 0
-        const promise = out
-        const awaited = Effect.tryPromise({
-          try: () => promise,
-          catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
-        })
-        return this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId)
-      }
-      const error = this.complete(name, sequenceId, out)
-      if (error !== undefined) return this.fail(error)
-      if (this.store !== undefined) {
-        this.sinceYield = 0
-        return Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name))
-      }
-      if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
+      const stopped = this.handle(name, sequenceId, out)
+      if (stopped !== undefined) return stopped
     }
+  }
+
+  /**
+   * Runs the first step with an outcome computed by the caller (the next action called directly
+   * by a parallel step), then goes on like `advance`.
+   */
+  advanceWith(
+    outcome: { readonly out: unknown } | { readonly thrown: unknown }
+  ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+    const name = this.next!
+    const sequenceId = this.sequenceId + 1
+    this.begin(name, sequenceId)
+    if ("thrown" in outcome) {
+      const cause = outcome.thrown
+      return this.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))
+    }
+    return this.handle(name, sequenceId, outcome.out) ?? this.advance()
+  }
+
+  /** Starts a step: counts it, reports it, and returns its inputs. */
+  private begin(name: string, sequenceId: number): object | undefined {
+    const inputs = this.ran === 0 ? this.options.inputs : undefined
+    this.ran++
+    this.sinceYield++
+    if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
+    if (this.tracker !== undefined) this.trackStart(name, sequenceId)
+    return inputs
+  }
+
+  /**
+   * Takes what an action returned: completes the step when it is a state, or returns the Effect
+   * that completes it. Returns `undefined` when the loop should go on synchronously.
+   */
+  private handle(
+    name: string,
+    sequenceId: number,
+    out: unknown
+  ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> | undefined {
+    if (Effect.isEffect(out)) {
+      this.sinceYield = 0
+      return this.resume(this.guard(out, name, sequenceId), name, sequenceId)
+    }
+    if (isPromiseLike(out)) {
+      this.sinceYield = 0
+      const promise = out
+      const awaited = Effect.tryPromise({
+        try: () => promise,
+        catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
+      })
+      return this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId)
+    }
+    const error = this.complete(name, sequenceId, out)
+    if (error !== undefined) return this.fail(error)
+    if (this.store !== undefined) {
+      this.sinceYield = 0
+      return Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name))
+    }
+    const haltAfter = this.options.haltAfter
+    if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
+    return undefined
   }
 
   /**
