@@ -1,0 +1,19 @@
+/**
+ * Teasel SQL persistence: SQLite (over Node's built-in `node:sqlite`) and PostgreSQL.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A `SqlClient` for SQLite over `node:sqlite`: WAL, busy timeout, prepared statement cache.
+ *
+ * @since 0.1.0
+ */
+export * as SqliteClient from "./SqliteClient.js"
+
+/**
+ * The `Persistence` service over SQL: `layer`, `layerSqlite`, `layerPg`.
+ *
+ * @since 0.1.0
+ */
+export * as SqlPersistence from "./SqlPersistence.js"
