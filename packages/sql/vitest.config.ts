@@ -2,6 +2,7 @@ import { defineProject } from "vitest/config"
 
 export default defineProject({
   resolve: { conditions: ["@teasel/source"] },
+  ssr: { resolve: { conditions: ["@teasel/source"] } },
   test: {
     name: "sql",
     include: ["test/**/*.test.ts"],
