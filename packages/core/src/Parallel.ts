@@ -203,13 +203,7 @@ export const mapStates = <S extends object, C extends object, B extends Action.A
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, inputs) => {
-    const out: Array<Task<C>> = []
-    for (const element of states(state, inputs)) {
-      out.push(isPair(element) ? { branch, state: element[0], inputs: element[1] } : { branch, state: element })
-    }
-    return out
-  }, reduce, options) as any
+  fromTasks((state: S, inputs) => overStates([branch], toArray(states(state, inputs))), reduce, options) as any
 
 /**
  * Runs every branch on the same child state `state(parent)` and reduces their final states (in
@@ -237,10 +231,14 @@ export const mapActions = <S extends object, C extends object, B extends Action.
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((parent: S, inputs) => {
     const child = state(parent)
-    const list = typeof branches === "function" ? branches(parent) : branches
-    const out: Array<Task<C>> = []
-    for (const branch of list) out.push({ branch, state: child, inputs })
-    return out
+    const list = toArray(typeof branches === "function" ? branches(parent) : branches)
+    return {
+      length: list.length,
+      branch: (i) => list[i]!,
+      state: () => child,
+      inputs: () => inputs,
+      id: () => undefined
+    }
   }, reduce, options) as any
 
 /**
@@ -267,17 +265,11 @@ export const product = <S extends object, C extends object, B extends Action.Any
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((parent: S, inputs) => {
-    const children = Array.from(states(parent, inputs))
-    const list = typeof branches === "function" ? branches(parent) : branches
-    const out: Array<Task<C>> = []
-    for (const branch of list) {
-      for (const element of children) {
-        out.push(isPair(element) ? { branch, state: element[0], inputs: element[1] } : { branch, state: element })
-      }
-    }
-    return out
-  }, reduce, options) as any
+  fromTasks((parent: S, inputs) =>
+    overStates(
+      toArray(typeof branches === "function" ? branches(parent) : branches),
+      toArray(states(parent, inputs))
+    ), reduce, options) as any
 
 /**
  * Runs the tasks `make(state, context)` returns — each `{ branch, state, inputs?, id? }` — and
@@ -302,7 +294,16 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, _inputs, context) => make(state, context), reduce, options) as any
+  fromTasks((state: S, _inputs, context) => {
+    const list = toArray(make(state, context))
+    return {
+      length: list.length,
+      branch: (i) => list[i]!.branch,
+      state: (i) => list[i]!.state,
+      inputs: (i) => list[i]!.inputs,
+      id: (i) => list[i]!.id
+    }
+  }, reduce, options) as any
 
 /**
  * The id of a parallel step's child: `${parentId}:${sequenceId}:${action}:${index}` (unless the
@@ -321,6 +322,41 @@ export const childId = (parentId: string, sequenceId: number, action: string, in
 
 const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
 
+const toArray = <A>(items: Iterable<A>): ReadonlyArray<A> => (Array.isArray(items) ? items : Array.from(items))
+
+/**
+ * The tasks of one parallel step, read by index: combinators describe them without building an
+ * object per task, which matters at a hundred thousand children.
+ */
+interface TaskList<C> {
+  readonly length: number
+  readonly branch: (i: number) => Action.Any<C>
+  readonly state: (i: number) => C
+  readonly inputs: (i: number) => object | undefined
+  readonly id: (i: number) => string | undefined
+}
+
+/** Every branch over every element (a state or a `[state, inputs]` pair), branch-major. */
+const overStates = <C>(
+  branches: ReadonlyArray<Action.Any<C>>,
+  elements: ReadonlyArray<C | readonly [C, object | undefined]>
+): TaskList<C> => {
+  const m = elements.length
+  return {
+    length: branches.length * m,
+    branch: (i) => branches[Math.floor(i / m)]!,
+    state: (i) => {
+      const element = elements[i % m]
+      return (isPair(element) ? element[0] : element) as C
+    },
+    inputs: (i) => {
+      const element = elements[i % m]
+      return isPair(element) ? element[1] : undefined
+    },
+    id: () => undefined
+  }
+}
+
 /** Where a parallel step runs: from the step context, or a fresh identity outside any application. */
 const placeOf = (step: StepContext | undefined) =>
   step ?? {
@@ -333,18 +369,18 @@ const placeOf = (step: StepContext | undefined) =>
   }
 
 const fromTasks = <S, C>(
-  make: (state: S, inputs: any, context: TaskContext) => Iterable<Task<C>>,
+  make: (state: S, inputs: any, context: TaskContext) => TaskList<C>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<any>>) => Action.Next<S, any, any>,
   options: Options<C> | undefined
 ): ParallelAction<S, unknown, unknown> =>
 (state, inputs) =>
   Effect.flatMap(Effect.context<never>(), (context) => {
     const place = placeOf(Context.get(context, CurrentStep))
-    const list = Array.from(make(state, inputs, {
+    const list = make(state, inputs, {
       appId: place.appId,
       sequenceId: place.sequenceId,
       partitionKey: place.partitionKey
-    }))
+    })
     const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
     const executor = Context.get(context, CurrentExecutor)
     return Effect.flatMap(
@@ -383,7 +419,7 @@ const graphOf = (branch: Action.Any<any>) => {
 
 const runChildren = <C>(
   place: StepContext,
-  list: ReadonlyArray<Task<C>>,
+  list: TaskList<C>,
   options: Options<C>,
   concurrency: number | "unbounded",
   executor: Executor | undefined,
@@ -391,11 +427,12 @@ const runChildren = <C>(
 ): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
   const n = list.length
   const prefix = Loop.childIdPrefix(place.appId, place.sequenceId, place.action)
-  const idOf = (i: number): string => list[i]!.id ?? prefix + i
+  const idOf = (i: number): string => list.id(i) ?? prefix + i
   // Derived ids are unique by construction; only ids given by tasks can collide.
-  const seen = list.some((task) => task.id !== undefined) ? new Set<string>() : undefined
+  let seen: Set<string> | undefined
+  for (let i = 0; i < n && seen === undefined; i++) if (list.id(i) !== undefined) seen = new Set()
   for (let i = 0; i < n; i++) {
-    const task = list[i]!
+    const branch = list.branch(i)
     if (seen !== undefined) {
       const id = idOf(i)
       if (seen.has(id)) {
@@ -403,8 +440,8 @@ const runChildren = <C>(
       }
       seen.add(id)
     }
-    if (typeof task.branch !== "function") {
-      return Effect.fail(parallelError(place, i, idOf(i), undefined, `task ${i} has a branch that is not an action (found ${typeof task.branch})`))
+    if (typeof branch !== "function") {
+      return Effect.fail(parallelError(place, i, idOf(i), undefined, `task ${i} has a branch that is not an action (found ${typeof branch})`))
     }
   }
 
@@ -430,7 +467,6 @@ const runChildren = <C>(
   }
 
   const childOf = (i: number): Child => {
-    const task = list[i]!
     return {
       id: idOf(i),
       index: i,
@@ -438,9 +474,9 @@ const runChildren = <C>(
       parentSequenceId: place.sequenceId,
       action: place.action,
       partitionKey: place.partitionKey,
-      branch: task.branch,
-      state: task.state,
-      inputs: task.inputs
+      branch: list.branch(i),
+      state: list.state(i),
+      inputs: list.inputs(i)
     }
   }
 
@@ -455,19 +491,18 @@ const runChildren = <C>(
     return lastShape!
   }
   const childApp = (i: number) => {
-    const task = list[i]!
-    const { entrypoint, graph, haltAfter } = shapeOf(task.branch)
+    const { entrypoint, graph, haltAfter } = shapeOf(list.branch(i))
     const app = App.make({
       graph,
       id: idOf(i),
       partitionKey: place.partitionKey,
       parentId: place.appId,
-      state: task.state,
+      state: list.state(i),
       next: entrypoint,
       last: undefined,
       sequenceId: 0
     })
-    return { app, options: { haltAfter, inputs: task.inputs, parentSequenceId: place.sequenceId } }
+    return { app, options: { haltAfter, inputs: list.inputs(i), parentSequenceId: place.sequenceId } }
   }
 
   const lazy = (i: number): Effect.Effect<unknown, unknown, unknown> => {
@@ -504,20 +539,21 @@ const runChildren = <C>(
     const unobserved = place.emit === undefined && services.tracker === undefined
     for (let i = 0; i < n; i++) {
       let out: Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown>
-      const task = list[i]!
-      if (unobserved && shapeOf(task.branch).direct) {
-        let outcome: { out: unknown } | { thrown: unknown }
+      const branch = list.branch(i)
+      if (unobserved && shapeOf(branch).direct) {
+        let result: unknown
+        let thrown: { thrown: unknown } | undefined
         try {
-          outcome = { out: task.branch(task.state, task.inputs) }
-        } catch (thrown) {
-          outcome = { thrown }
+          result = branch(list.state(i), list.inputs(i))
+        } catch (cause) {
+          thrown = { thrown: cause }
         }
-        if ("out" in outcome && Loop.isPlainState(outcome.out)) {
-          if (succeed(i, outcome.out as C)) return Effect.succeed(finish())
+        if (thrown === undefined && Loop.isPlainState(result)) {
+          if (succeed(i, result as C)) return Effect.succeed(finish())
           continue
         }
         const { app, options } = childApp(i)
-        out = Loop.advanceWith(app, options, services, outcome)
+        out = Loop.advanceWith(app, options, services, thrown ?? { out: result })
       } else {
         const { app, options } = childApp(i)
         out = Loop.advance(app, options, place.emit, services)
