@@ -122,23 +122,32 @@ describe("child ids", () => {
   })
 })
 
+/** A child that takes 2 ms, and the most children that ran at once. */
+const peakCounter = () => {
+  let running = 0
+  const counter = {
+    peak: 0,
+    child: (c: Item) =>
+      Effect.gen(function*() {
+        running++
+        counter.peak = Math.max(counter.peak, running)
+        yield* Effect.sleep("2 millis")
+        running--
+        return c
+      })
+  }
+  return counter
+}
+
 describe("options", () => {
   it("never runs more than `concurrency` children at once", async () => {
     for (const limit of [1, 2, 5]) {
-      let running = 0
-      let peak = 0
-      const child = (c: Item) =>
-        Effect.gen(function*() {
-          running++
-          peak = Math.max(peak, running)
-          yield* Effect.sleep("2 millis")
-          running--
-          return c
-        })
+      const counter = peakCounter()
+      const child = counter.child
       const fan = mapStates(child, items, collectOut, { concurrency: limit })
       const app = await Effect.runPromise(runAction(fan, start(Array.from({ length: 12 }, (_, i) => i))))
       expect(app.state.out).toHaveLength(12)
-      expect(peak).toBe(limit)
+      expect(counter.peak).toBe(limit)
     }
   })
 
@@ -331,16 +340,8 @@ describe("nesting", () => {
   })
 
   it("a parent's concurrency reaches nested parallel steps unless they set their own", async () => {
-    let running = 0
-    let peak = 0
-    const leaf = (c: Item) =>
-      Effect.gen(function*() {
-        running++
-        peak = Math.max(peak, running)
-        yield* Effect.sleep("2 millis")
-        running--
-        return c
-      })
+    let counter = peakCounter()
+    const leaf = (c: Item) => counter.child(c)
     const nested = (own?: number) =>
       Graph.subgraph(
         Graph.make({
@@ -353,10 +354,10 @@ describe("nesting", () => {
     const outer = (own?: number) => mapStates(nested(own), (s: Parent) => [s, s], (s, r) => ({ ...s, out: r.flatMap((x) => x.out) }), { concurrency: 1 })
     const app = await Effect.runPromise(runAction(outer(), start([1, 2, 3, 4, 5, 6])))
     expect(app.state.out).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
-    expect(peak).toBe(1)
-    peak = 0
+    expect(counter.peak).toBe(1)
+    counter = peakCounter()
     await Effect.runPromise(runAction(outer(3), start([1, 2, 3, 4, 5, 6])))
-    expect(peak).toBe(3)
+    expect(counter.peak).toBe(3)
   })
 })
 

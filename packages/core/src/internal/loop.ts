@@ -379,17 +379,7 @@ class Run {
       this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
     }
     if (this.tracker !== undefined) {
-      this.track({
-        _tag: "StepCompleted",
-        appId: this.start.id,
-        partitionKey: this.start.partitionKey,
-        action: name,
-        sequenceId,
-        at: Date.now(),
-        durationMs: performance.now() - this.stepStartedAt,
-        state: out,
-        chunks: this.chunks
-      })
+      this.track({ _tag: "StepCompleted", ...this.stepEnd(name, sequenceId), state: out, chunks: this.chunks })
     }
     return undefined
   }
@@ -429,16 +419,7 @@ class Run {
       this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
     }
     if (this.tracker !== undefined) {
-      this.track({
-        _tag: "StepFailed",
-        appId: this.start.id,
-        partitionKey: this.start.partitionKey,
-        action: name,
-        sequenceId,
-        at: Date.now(),
-        durationMs: performance.now() - this.stepStartedAt,
-        error
-      })
+      this.track({ _tag: "StepFailed", ...this.stepEnd(name, sequenceId), error })
     }
     if (this.store === undefined) return Effect.void
     return Effect.ignore(this.store.saveFailure({
@@ -462,6 +443,18 @@ class Run {
       sequenceId,
       at: Date.now()
     })
+  }
+
+  /** The fields of a step's end record: who, when, and how long the step took. */
+  private stepEnd(action: string, sequenceId: number) {
+    return {
+      appId: this.start.id,
+      partitionKey: this.start.partitionKey,
+      action,
+      sequenceId,
+      at: Date.now(),
+      durationMs: performance.now() - this.stepStartedAt
+    }
   }
 
   /** Forwards events to the listener, counting this application's chunks for tracking. */
