@@ -1,106 +1,99 @@
 /**
  * The poems program: writes a poem about a subject in several styles at once, printing each
- * child's progress as it happens, then the poems.
+ * child's progress as it happens, then the poems. Every completed step is saved (by default in
+ * `.teasel/teasel.db`, from where you run it), so a run that stops can be resumed:
  *
+ *   pnpm demo                                  # a new application; prints the command to resume it
+ *   pnpm demo --id poems-1a2b3c4d              # resumes it: finished styles are not written again
  *   pnpm --filter @teasel/example-poems start -- --subject "tea" --styles haiku,limerick --drafts 3
  *
- * With `OPENAI_API_KEY` set it asks OpenAI (`OPENAI_MODEL`, default gpt-4o-mini); without, a
- * local stand-in composes the verses.
+ * Ctrl-C interrupts the run: the running steps are interrupted, the completed ones stay saved, and
+ * the program says how to resume. With `OPENAI_API_KEY` set it asks OpenAI (`OPENAI_MODEL`,
+ * default gpt-4o-mini); without, a local stand-in composes the verses.
  */
-import { Cause, Effect, Stream } from "effect"
-import { Application, type Event } from "@teasel/core"
-import { parseRequest, usage } from "./cli.js"
-import { Model } from "./model.js"
-import { application, type Drafting, type Poems, type Request } from "./poems.js"
+import { dirname, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { Persistence } from "@teasel/core"
+import { SqlPersistence } from "@teasel/sql"
+import { type Command, commandLine, displayPath, parseCommand, usage, userCwd } from "./cli.js"
+import { demo } from "./demo.js"
+import { Model, paced } from "./model.js"
 
-const say = (line = "") => Effect.sync(() => console.log(line))
+/** The repository root: `pnpm demo` runs from there. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 
-const program = (request: Request) =>
-  Effect.gen(function*() {
-    const model = yield* Model
-    const app = application(request, `poems-${crypto.randomUUID().slice(0, 8)}`)
-    const width = Math.max(...request.styles.map((s) => s.length)) + 2
-    const started = Date.now()
-    const at = () => `${String(Date.now() - started).padStart(5)} ms`
+/** The command that runs this program again with `args`, the way it was started this time. */
+const rerun = (args: ReadonlyArray<string>): string => {
+  const script = process.argv[1] ?? "src/main.ts"
+  if (process.env["npm_lifecycle_event"] !== undefined && process.env["npm_lifecycle_event"] !== "npx") {
+    // Started by a package script: `pnpm demo` from the repository root.
+    return resolve(userCwd()) === repoRoot
+      ? commandLine(["pnpm", "demo", ...args])
+      : commandLine(["pnpm", "--filter", "@teasel/example-poems", "start", ...args])
+  }
+  const scriptPath = relative(process.cwd(), script) || script
+  if (process.execArgv.some((arg) => arg.includes("tsx/dist/preflight"))) {
+    return commandLine(["tsx", scriptPath, ...args])
+  }
+  return commandLine(["node", ...process.execArgv, scriptPath, ...args])
+}
 
-    yield* say(`Teasel poems: "${request.subject}" as ${request.styles.join(", ")}, ${request.maxDrafts} draft${request.maxDrafts === 1 ? "" : "s"} each`)
-    yield* say(`model: ${model.name}`)
-    yield* say(`application ${app.id}`)
-    yield* say()
+const run = async (command: Command) => {
+  const where = command.db === undefined ? "memory only (--memory)" : displayPath(command.db)
+  const resume = command.db === undefined ? undefined : rerun(command.resumeArgs)
+  const store = command.db === undefined
+    ? Persistence.layerMemory
+    : SqlPersistence.layerSqlite({ filename: command.db })
+  const model = Model.layerFor(command.delay === undefined ? undefined : { latency: paced(command.delay) })
+  const program = demo({ request: command.request, given: command.given, id: command.id, where, resume }).pipe(
+    Effect.provide(Layer.mergeAll(store, model))
+  )
 
-    // Children are known by id. A parallel step's children have ids derived from the parent's
-    // id, the step, the action and the task's index, so the style of each is known up front.
-    const styleOf = new Map<string, string>()
-    const writes = new Map<string, number>()
-    let final: Poems | undefined
+  // Ctrl-C interrupts the program's fiber: running children are interrupted (their finalizers
+  // run), completed steps are already saved, and the database is closed by its layer. A second
+  // Ctrl-C exits at once.
+  const controller = new AbortController()
+  let interrupted = false
+  const onSigint = () => {
+    if (interrupted) {
+      console.error("\nStopped at once (second Ctrl-C).")
+      process.exit(130)
+    }
+    interrupted = true
+    console.log("\nCtrl-C: interrupting the running steps…")
+    controller.abort()
+  }
+  process.on("SIGINT", onSigint)
+  const exit = await Effect.runPromiseExit(program, { signal: controller.signal })
+  process.off("SIGINT", onSigint)
 
-    const onEvent = (event: Event.Event<Poems>) =>
-      Effect.sync(() => {
-        if (event._tag === "Done") {
-          final = event.app.state
-          return
-        }
-        if (event.appId === app.id) {
-          // The parent's own steps.
-          if (event._tag === "StepStarted" && event.action === "poems") {
-            request.styles.forEach((style, i) => styleOf.set(`${app.id}:${event.sequenceId}:poems:${i}`, style))
-            console.log(`${at()}  [${event.sequenceId}] poems: ${request.styles.length} write/edit loops in parallel`)
-          } else if (event._tag === "StepStarted") {
-            console.log(`${at()}  [${event.sequenceId}] ${event.action}`)
-          } else if (event._tag === "StepCompleted" && event.action === "poems") {
-            const s = event.state as Poems
-            console.log(`${at()}  [${event.sequenceId}] poems done: ${s.poems.length} poems, ${s.poems.reduce((n, p) => n + p.drafts, 0)} drafts`)
-          } else if (event._tag === "StepFailed") {
-            console.log(`${at()}  [${event.sequenceId}] ${event.action} failed: ${String(event.error)}`)
-          }
-          return
-        }
-        // A child's steps: say which style, which draft, and which child application.
-        const style = (styleOf.get(event.appId) ?? "?").padEnd(width)
-        const tail = `(${event.appId})`
-        switch (event._tag) {
-          case "StepStarted": {
-            if (event.action === "write") {
-              const draft = (writes.get(event.appId) ?? 0) + 1
-              writes.set(event.appId, draft)
-              console.log(`${at()}      ${style}writing draft ${draft}`.padEnd(60) + tail)
-            } else {
-              console.log(`${at()}      ${style}editing draft ${writes.get(event.appId) ?? 0}`.padEnd(60) + tail)
-            }
-            break
-          }
-          case "StepCompleted": {
-            const s = event.state as Drafting
-            const done = event.action === "write"
-              ? `draft ${s.drafts.length} written, ${s.drafts.at(-1)?.split("\n").length ?? 0} lines${s.drafts.length === s.maxDrafts ? " (final)" : ""}`
-              : `notes: ${s.notes.at(-1)}`
-            console.log(`${at()}      ${style}${done}`)
-            break
-          }
-          case "StepFailed":
-            console.log(`${at()}      ${style}${event.action} failed: ${String(event.error)}`)
-            break
-          case "Chunk":
-            break
-        }
-      })
+  const howToResume = () => {
+    if (resume === undefined) {
+      console.log("Nothing was saved (--memory): a new run starts over.")
+    } else {
+      console.log(`The completed steps are saved in ${where}. Resume with:\n\n  ${resume}\n`)
+    }
+  }
+  if (Exit.isSuccess(exit)) return
+  if (Cause.hasInterruptsOnly(exit.cause)) {
+    console.log(`\nInterrupted: application ${command.id} did not finish.`)
+    howToResume()
+    process.exitCode = 130
+    return
+  }
+  const error = Cause.squash(exit.cause)
+  console.error(`\nThe workflow failed: ${error instanceof Error ? error.message : String(error)}\n`)
+  if (!(typeof error === "object" && error !== null && "_tag" in error && error._tag === "RequestMismatch")) howToResume()
+  process.exitCode = 1
+}
 
-    yield* Stream.runForEach(Application.stream(app), onEvent)
-    yield* say()
-    yield* say(final?.text ?? "(no poems)")
-  })
-
-const parsed = parseRequest(process.argv.slice(2))
+const parsed = parseCommand(process.argv.slice(2))
 if (parsed === "help") {
   console.log(usage)
 } else if ("error" in parsed) {
   console.error(`${parsed.error}\n\n${usage}`)
   process.exitCode = 2
 } else {
-  const exit = await Effect.runPromiseExit(program(parsed).pipe(Effect.provide(Model.layer)))
-  if (exit._tag === "Failure") {
-    const error = Cause.squash(exit.cause)
-    console.error(`\nThe workflow failed: ${error instanceof Error ? error.message : String(error)}`)
-    process.exitCode = 1
-  }
+  await run(parsed)
 }

@@ -8,7 +8,7 @@
  *   subject, the style and the draft number, after a short delay. No network, no key.
  * - `Model.layerLanguageModel(name)`: prompts whatever `effect/ai` `LanguageModel` is provided.
  * - `Model.layer`: OpenAI (through `openai.ts`) when `OPENAI_API_KEY` is set, the local model
- *   otherwise.
+ *   otherwise; `Model.layerFor(local)` the same, with options for the local model (`paced(ms)`).
  *
  * The workflow's actions only ever see `Model`, so which one runs is decided at the edge of the
  * program, by the layer it is given.
@@ -105,6 +105,14 @@ export const compose = (subject: string, style: string, draft: number): Readonly
   }
 }
 
+/**
+ * A steady pace for the local model: each call about a poem of six lines or more takes `ms`,
+ * one about a shorter poem proportionally less (a haiku, half). For watching the children run —
+ * and for having time to press Ctrl-C.
+ */
+export const paced = (ms: number): NonNullable<LocalOptions["latency"]> => (_operation, style) =>
+  Duration.millis(Math.round((ms * Math.min(6, compose("", style, 1).length)) / 6))
+
 const defaultLatency = (operation: "write" | "edit", style: string, draft: number): Duration.Input =>
   Duration.millis(20 + ((hash(style) + draft * 17 + (operation === "edit" ? 11 : 0)) % 61))
 
@@ -186,23 +194,27 @@ export class Model extends Context.Service<Model, ModelShape>()("@teasel/example
   static readonly layerLanguageModel = (name: string): Layer.Layer<Model, never, LanguageModel.LanguageModel> =>
     Layer.effect(Model, makeFromLanguageModel(name))
 
+  /** `layer`, with these options for the local stand-in (they do not apply to OpenAI). */
+  static readonly layerFor = (local?: LocalOptions): Layer.Layer<Model, Config.ConfigError> =>
+    Layer.unwrap(
+      Effect.gen(function*() {
+        const apiKey = Option.filter(
+          yield* Config.option(Config.Redacted("OPENAI_API_KEY")),
+          (key) => Redacted.value(key).trim() !== ""
+        )
+        if (Option.isNone(apiKey)) return Model.layerLocal(local)
+        const model = yield* Config.withDefault(Config.String("OPENAI_MODEL"), OpenAi.defaultModel)
+        const baseUrl = yield* Config.withDefault(Config.String("OPENAI_BASE_URL"), OpenAi.defaultBaseUrl)
+        return Model.layerLanguageModel(`OpenAI ${model}`).pipe(
+          Layer.provide(OpenAi.layer({ apiKey: apiKey.value, model, baseUrl })),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      })
+    )
+
   /**
    * OpenAI when `OPENAI_API_KEY` is set (model `OPENAI_MODEL`, default `gpt-4o-mini`; endpoint
    * `OPENAI_BASE_URL`, default `https://api.openai.com/v1`), the local stand-in otherwise.
    */
-  static readonly layer: Layer.Layer<Model, Config.ConfigError> = Layer.unwrap(
-    Effect.gen(function*() {
-      const apiKey = Option.filter(
-        yield* Config.option(Config.Redacted("OPENAI_API_KEY")),
-        (key) => Redacted.value(key).trim() !== ""
-      )
-      if (Option.isNone(apiKey)) return Model.layerLocal()
-      const model = yield* Config.withDefault(Config.String("OPENAI_MODEL"), OpenAi.defaultModel)
-      const baseUrl = yield* Config.withDefault(Config.String("OPENAI_BASE_URL"), OpenAi.defaultBaseUrl)
-      return Model.layerLanguageModel(`OpenAI ${model}`).pipe(
-        Layer.provide(OpenAi.layer({ apiKey: apiKey.value, model, baseUrl })),
-        Layer.provide(FetchHttpClient.layer)
-      )
-    })
-  )
+  static readonly layer: Layer.Layer<Model, Config.ConfigError> = Model.layerFor()
 }

@@ -113,8 +113,13 @@ export interface Request {
   readonly maxDrafts: number
 }
 
+/** An application of the workflow. */
+export type PoemsApplication = typeof workflow extends Graph.Graph<Poems, infer K, infer E, infer R>
+  ? Application.Application<Poems, K, E, R>
+  : never
+
 /** A fresh application of the workflow for `request`. */
-export const application = (request: Request, id?: string) =>
+export const application = (request: Request, id?: string): PoemsApplication =>
   Application.make({
     graph: workflow,
     state: { ...request, poems: [], text: "" },

@@ -2,7 +2,7 @@ import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted, Stream } from 
 import { HttpClient, HttpClientResponse } from "effect/http"
 import { Application, type Event } from "@teasel/core"
 import { describe, expect, it } from "vitest"
-import { parseRequest } from "../src/cli.js"
+import { parseCommand, shellQuote } from "../src/cli.js"
 import { compose, Model, ModelError } from "../src/model.js"
 import * as OpenAi from "../src/openai.js"
 import { application, type Drafting, type Poems } from "../src/poems.js"
@@ -177,16 +177,52 @@ describe("Model.layer", () => {
 })
 
 describe("the command line", () => {
+  const parse = (...argv: Array<string>) => parseCommand(argv, { cwd: "/home/me/teasel", newId: () => "poems-new" })
+
   it("has defaults, accepts pnpm's `--` separator and rejects bad counts", () => {
-    expect(parseRequest([])).toEqual({ subject: "state machines", styles: ["sonnet", "limerick", "haiku"], maxDrafts: 2 })
-    expect(parseRequest(["--", "--subject", "tea", "--styles", " haiku, tanka ,", "--drafts", "3"])).toEqual({
-      subject: "tea",
-      styles: ["haiku", "tanka"],
-      maxDrafts: 3
+    expect(parse()).toEqual({
+      request: { subject: "state machines", styles: ["sonnet", "limerick", "haiku"], maxDrafts: 2 },
+      given: [],
+      id: "poems-new",
+      idGiven: false,
+      db: "/home/me/teasel/.teasel/teasel.db",
+      delay: undefined,
+      resumeArgs: ["--id", "poems-new"]
     })
-    expect(parseRequest(["--drafts", "0"])).toMatchObject({ error: expect.stringContaining("--drafts") })
-    expect(parseRequest(["--styles", ","])).toMatchObject({ error: expect.stringContaining("--styles") })
-    expect(parseRequest(["--nope"])).toMatchObject({ error: expect.stringContaining("nope") })
-    expect(parseRequest(["-h"])).toBe("help")
+    expect(parse("--", "--subject", "tea", "--styles", " haiku, tanka ,", "--drafts", "3")).toMatchObject({
+      request: { subject: "tea", styles: ["haiku", "tanka"], maxDrafts: 3 },
+      given: ["subject", "styles", "drafts"]
+    })
+    expect(parse("--drafts", "0")).toMatchObject({ error: expect.stringContaining("--drafts") })
+    expect(parse("--drafts", "2.5")).toMatchObject({ error: expect.stringContaining("--drafts") })
+    expect(parse("--styles", ",")).toMatchObject({ error: expect.stringContaining("--styles") })
+    expect(parse("--nope")).toMatchObject({ error: expect.stringContaining("nope") })
+    expect(parse("-h")).toBe("help")
+  })
+
+  it("saves to .teasel/teasel.db where the user runs it, or to --db, or nowhere with --memory", () => {
+    expect(parse("--db", "poems.db")).toMatchObject({ db: "/home/me/teasel/poems.db" })
+    expect(parse("--db", "/var/tmp/x.db")).toMatchObject({ db: "/var/tmp/x.db" })
+    expect(parse("--memory")).toMatchObject({ db: undefined })
+    expect(parse("--memory", "--db", "x.db")).toMatchObject({ error: expect.stringContaining("--memory") })
+    expect(parse("--db", " ")).toMatchObject({ error: expect.stringContaining("--db") })
+  })
+
+  it("resumes with --id: the resume arguments repeat the flags given, with the id", () => {
+    expect(parse("--id", "poems-1234")).toMatchObject({ id: "poems-1234", idGiven: true, resumeArgs: ["--id", "poems-1234"] })
+    expect(parse("--subject", "green tea", "--db", "t.db", "--delay", "500")).toMatchObject({
+      id: "poems-new",
+      delay: 500,
+      resumeArgs: ["--id", "poems-new", "--subject", "green tea", "--db", "t.db", "--delay", "500"]
+    })
+    expect(parse("--id", "")).toMatchObject({ error: expect.stringContaining("--id") })
+    expect(parse("--delay", "soon")).toMatchObject({ error: expect.stringContaining("--delay") })
+  })
+
+  it("quotes arguments for the shell only when needed", () => {
+    expect(shellQuote("poems-1a2b")).toBe("poems-1a2b")
+    expect(shellQuote(".teasel/teasel.db")).toBe(".teasel/teasel.db")
+    expect(shellQuote("green tea")).toBe("'green tea'")
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`)
   })
 })
