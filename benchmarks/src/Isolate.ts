@@ -46,9 +46,14 @@ export const runIsolated = (scenario: Scenario, subject: string): Promise<Outcom
     })
   })
 
-// The worker's stderr holds a stack trace; its first line that names an error is the useful part.
-const firstError = (stderr: string): string | undefined =>
-  stderr.split("\n").find((l) => /error/i.test(l))?.trim() ?? (stderr.trim() || undefined)
+// The worker's stderr holds a stack trace; its first line that starts with an error's name
+// (`Error: ...`) is the useful part (a code frame above it may quote `throw new Error(`), else its
+// first line that mentions an error.
+const firstError = (stderr: string): string | undefined => {
+  const lines = stderr.split("\n")
+  return (lines.find((l) => /^\s*\w*Error\b:/.test(l)) ?? lines.find((l) => /error/i.test(l)))?.trim() ??
+    (stderr.trim() || undefined)
+}
 
 /** The worker side: measures one subject and prints its sample for the parent. */
 export const work = async (

@@ -2,7 +2,7 @@
  * Times one subject: warm-up runs, then timed runs with `performance.now()`, reporting the median
  * and the peak resident set size seen while the timed runs went on.
  */
-import type { Subject } from "./Scenario.js"
+import type { Run, Subject } from "./Scenario.js"
 
 /** What one subject's measurement produced, before ratios are taken. */
 export interface Sample {
@@ -43,6 +43,14 @@ export const measure = async (
   const warmupRuns = subject.warmupRuns ?? defaults.warmupRuns
   const timedRuns = subject.timedRuns ?? defaults.timedRuns
   const run = await subject.setup()
+  try {
+    return await timed(subject.steps, run, warmupRuns, timedRuns)
+  } finally {
+    await run.close?.()
+  }
+}
+
+const timed = async (steps: number, run: Run, warmupRuns: number, timedRuns: number): Promise<Sample> => {
   for (let i = 0; i < warmupRuns; i++) await run()
 
   const baseRss = process.memoryUsage().rss
@@ -65,13 +73,13 @@ export const measure = async (
 
   const medianMs = median(times)
   return {
-    steps: subject.steps,
+    steps,
     warmupRuns,
     timedRuns,
     medianMs,
     minMs: Math.min(...times),
     maxMs: Math.max(...times),
-    usPerStep: (medianMs * 1000) / subject.steps,
+    usPerStep: (medianMs * 1000) / steps,
     baseRssMb: mb(baseRss),
     peakRssMb: mb(peakRss)
   }

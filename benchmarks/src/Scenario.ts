@@ -11,8 +11,18 @@ import type { Sample } from "./Measure.js"
 /** The subject every ratio is taken against. */
 export const baseline = "teasel"
 
-/** One complete, checked execution of a subject's workload; it throws if the result is wrong. */
-export type Run = () => Promise<void>
+/**
+ * One complete, checked execution of a subject's workload; it throws if the result is wrong. A
+ * workload that holds resources (a database file, a schema, a connection pool) releases them in
+ * `close`, called once after the timed runs.
+ */
+export interface Run {
+  (): Promise<void>
+  readonly close?: (() => Promise<void>) | undefined
+}
+
+/** A run with the release of what its setup acquired. */
+export const withClose = (run: () => Promise<void>, close: () => Promise<void>): Run => Object.assign(run, { close })
 
 /** One program measured in a scenario. */
 export interface Subject {

@@ -3,6 +3,7 @@
  *
  *   pnpm bench                  every scenario
  *   pnpm bench loop fanout      the named scenarios
+ *   pnpm bench sqlite-step pg-step sqlite-fanout   the persisted ones (PostgreSQL at TEASEL_PG_URL)
  *   pnpm bench loop/langgraph   one subject of a scenario, at every size (Teasel is always measured too)
  *   BENCH_FULL=1 pnpm bench     also the runs too slow for every day (LangGraph's 10,000-child fan-out)
  *
@@ -18,8 +19,9 @@ import { baseline, key } from "./Scenario.js"
 import type { Scenario, Subject } from "./Scenario.js"
 import { fanout } from "./scenarios/fanout.js"
 import { loop } from "./scenarios/loop.js"
+import { persisted } from "./scenarios/persisted.js"
 
-const scenarios: ReadonlyArray<Scenario> = [loop, fanout]
+const scenarios: ReadonlyArray<Scenario> = [loop, fanout, ...persisted]
 
 interface Selection {
   readonly scenario: Scenario

@@ -11,18 +11,24 @@
  *
  * Each save is one transaction; the step's primary key (application, step number) makes a second
  * write of the same step fail with a `PersistenceError` of reason `"conflict"`, whichever process
- * attempts it.
+ * attempts it. On SQLite (through `SqliteClient`), saves requested together, as a fan-out's
+ * children request theirs, share one transaction (group commit): each caller still gets its own
+ * outcome, and only once its step is committed. There, saves and reads are plain prepared
+ * statements run synchronously (`SqliteClient.transactionSync`), not Effect SQL statements.
  *
  * @since 0.1.0
  */
-import { Array as Arr, Effect, Layer, Redacted } from "effect"
+import { Array as Arr, Cause, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { Persistence, PersistenceError } from "@teasel/core"
 import { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
 import { SqlClient, SqlError, type Statement } from "effect/sql"
 import { diff, digestsOf, type Known } from "./internal/delta.js"
+import * as GroupCommit from "./internal/groupCommit.js"
 import { Lru } from "./internal/lru.js"
 import { migrate } from "./internal/schema.js"
+import * as SqliteSync from "./internal/sqliteSync.js"
+import type { KeyRow, Prepared, Query, StepRow, Stored } from "./internal/sqliteSync.js"
 import * as SqliteClient from "./SqliteClient.js"
 
 /**
@@ -120,76 +126,174 @@ export const make = (
         return Number(rows[0]!.id)
       })
 
+    /** What a step writes, worked out before any SQL: its delta on the step before, when known. */
+    const prepare = (step: Persistence.Step): Prepared => {
+      const cacheKey = keyOf(step.partitionKey, step.appId)
+      const remembered = known.get(cacheKey)
+      const previous = remembered !== undefined && remembered.sequenceId === step.sequenceId - 1 &&
+          step.forkedFrom === undefined
+        ? remembered
+        : undefined
+      // Throws the PersistenceError of a value that cannot be stored.
+      const delta = diff(previous, step.state, whereOf(step))
+      return {
+        step,
+        cacheKey,
+        appRef: remembered?.appRef,
+        delta,
+        base: delta.full ? step.sequenceId : previous!.base,
+        position: delta.added.length === 0
+          ? undefined
+          : new Map(Object.keys(step.state as object).map((key, i) => [key, i]))
+      }
+    }
+
+    /** After the step's transaction committed: remember its state, to store the next as a delta. */
+    const saved = (p: Prepared, appRef: number): void => {
+      if (p.step.next === undefined) known.delete(p.cacheKey)
+      else {
+        known.set(p.cacheKey, {
+          appRef,
+          sequenceId: p.step.sequenceId,
+          base: p.base,
+          state: p.step.state as Record<string, unknown>,
+          digests: p.delta.digests
+        })
+      }
+    }
+
+    const failed = (step: Persistence.Step, error: SqlError.SqlError): PersistenceError =>
+      error.reason._tag === "UniqueViolation"
+        ? new PersistenceError({
+          reason: "conflict",
+          ...whereOf(step),
+          message:
+            `Application "${step.appId}" (partition "${step.partitionKey}"): step ${step.sequenceId} was already saved by another run`,
+          cause: error
+        })
+        : backend(whereOf(step), "save the step", error)
+
+    /** Any SqlClient: a transaction of Effect SQL statements (or one statement on PostgreSQL). */
+    const writeGeneric = (p: Prepared): Effect.Effect<number, SqlError.SqlError> => {
+      const { delta, position, step } = p
+      const stepRow = (appRef: number) =>
+        sql`INSERT INTO teasel_steps
+          (app, seq, base, action, next, parent_id, forked_app, forked_seq, created_at)
+          VALUES (${appRef}, ${step.sequenceId}, ${p.base}, ${step.action ?? null}, ${step.next ?? null},
+            ${step.parentId ?? null}, ${step.forkedFrom?.appId ?? null}, ${step.forkedFrom?.sequenceId ?? null},
+            ${step.createdAt})`
+      const inTransaction = Effect.gen(function*() {
+        const appRef = p.appRef ?? (yield* ensureApp(step))
+        yield* stepRow(appRef)
+        for (const rows of Arr.chunksOf(delta.added, 200)) {
+          yield* sql`INSERT INTO teasel_state_keys ${
+            sql.insert(Arr.map(rows, (name) => ({ app: appRef, name, seq: step.sequenceId, pos: position!.get(name)! })))
+          } ON CONFLICT (app, name) DO NOTHING`
+        }
+        for (const rows of Arr.chunksOf(delta.writes, 200)) {
+          yield* sql`INSERT INTO teasel_state_values ${
+            sql.insert(Arr.map(rows, ([name, json]) => ({ app: appRef, name, seq: step.sequenceId, json })))
+          }`
+        }
+        return appRef
+      })
+      // On PostgreSQL, a step of a known application is one statement (atomic by itself): a
+      // quarter of the round trips of BEGIN, two INSERTs and COMMIT.
+      return pg && p.appRef !== undefined && delta.added.length + delta.writes.length <= 100
+        ? Effect.as(oneStatement(p.appRef, stepRow(p.appRef), step.sequenceId, delta, position), p.appRef)
+        : sql.withTransaction(inTransaction)
+    }
+
+    /** Each step's outcome, once its transaction has committed (or failed as a whole). */
+    const settled = (
+      batch: ReadonlyArray<Prepared>,
+      outcomes: ReadonlyArray<Exit.Exit<number, unknown>>
+    ): ReadonlyArray<Exit.Exit<void, PersistenceError>> =>
+      outcomes.map((outcome, i) => {
+        const p = batch[i]!
+        if (Exit.isSuccess(outcome)) {
+          saved(p, outcome.value)
+          return Exit.void
+        }
+        const error = Cause.squash(outcome.cause)
+        return SqlError.isSqlError(error) ? Exit.fail(failed(p.step, error)) : Exit.die(error)
+      })
+
+    /**
+     * SQLite: a batch of steps in one transaction (group commit). The batch is written whole
+     * first. When a step fails (a conflict), that transaction is rolled back, the step gets its
+     * error, and the others are written again, each in a savepoint of its own, so that no step's
+     * failure undoes another's. (A savepoint copies every page its step touches, which would cost
+     * more than the step itself: it is paid only once a step has failed.)
+     */
+    const writeSqlite = (sqlite: SqliteClient.SqliteClient) =>
+    (
+      batch: ReadonlyArray<Prepared>
+    ): Effect.Effect<ReadonlyArray<Exit.Exit<void, PersistenceError>>> => {
+      let failing = -1
+      const whole = sqlite.transactionSync((conn) => {
+        const appRefs = batch.map((p, i) => {
+          failing = i
+          return SqliteSync.write(conn, p)
+        })
+        failing = -1
+        return appRefs
+      })
+      const allFail = (error: SqlError.SqlError) => batch.map((p) => Exit.fail(failed(p.step, error)))
+      return Effect.matchEffect(whole, {
+        onSuccess: (appRefs) => Effect.sync(() => settled(batch, appRefs.map(Exit.succeed))),
+        onFailure: (error) => {
+          // BEGIN or COMMIT failed, or the only step did: nothing of the batch was saved.
+          if (failing < 0 || batch.length === 1) return Effect.succeed(allFail(error))
+          const failedAt = failing
+          const others = batch.filter((_, i) => i !== failedAt)
+          const isolated = sqlite.transactionSync((conn) =>
+            others.map((p) => {
+              try {
+                return Exit.succeed(conn.savepoint(() => SqliteSync.write(conn, p)))
+              } catch (error) {
+                return Exit.fail(error)
+              }
+            })
+          )
+          const withFailed = (outcomes: ReadonlyArray<Exit.Exit<number, unknown>>) => {
+            const all = [...outcomes]
+            all.splice(failedAt, 0, Exit.fail(error))
+            return settled(batch, all)
+          }
+          return Effect.matchEffect(isolated, {
+            // The second transaction failed as a whole: only the step that failed has its own error.
+            onFailure: (whole) => Effect.sync(() => withFailed(others.map(() => Exit.fail(whole)))),
+            onSuccess: (outcomes) => Effect.sync(() => withFailed(outcomes))
+          })
+        }
+      })
+    }
+
+    const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(SqliteClient.SqliteClient))
+    const batched = sqlite !== undefined && (sqlite as SqlClient.SqlClient) === sql
+      ? { sqlite, save: GroupCommit.make(writeSqlite(sqlite)) }
+      : undefined
+
     const save = (step: Persistence.Step): Effect.Effect<void, PersistenceError> =>
-      Effect.suspend(() => {
-        const where = { appId: step.appId, partitionKey: step.partitionKey, sequenceId: step.sequenceId }
-        const cacheKey = keyOf(step.partitionKey, step.appId)
-        const remembered = known.get(cacheKey)
-        const previous = remembered !== undefined && remembered.sequenceId === step.sequenceId - 1 &&
-            step.forkedFrom === undefined
-          ? remembered
-          : undefined
-        let delta: ReturnType<typeof diff>
+      Effect.withFiber((fiber) => {
+        let p: Prepared
         try {
-          delta = diff(previous, step.state, where)
+          p = prepare(step)
         } catch (error) {
           return error instanceof PersistenceError ? Effect.fail(error) : Effect.die(error)
         }
-        const base = delta.full ? step.sequenceId : previous!.base
-        const position = delta.added.length === 0
-          ? undefined
-          : new Map(Object.keys(step.state as object).map((key, i) => [key, i]))
-        const stepRow = (appRef: number) =>
-          sql`INSERT INTO teasel_steps
-            (app, seq, base, action, next, parent_id, forked_app, forked_seq, created_at)
-            VALUES (${appRef}, ${step.sequenceId}, ${base}, ${step.action ?? null}, ${step.next ?? null},
-              ${step.parentId ?? null}, ${step.forkedFrom?.appId ?? null}, ${step.forkedFrom?.sequenceId ?? null},
-              ${step.createdAt})`
-        const inTransaction = Effect.gen(function*() {
-          const appRef = remembered?.appRef ?? (yield* ensureApp(step))
-          yield* stepRow(appRef)
-          for (const rows of Arr.chunksOf(delta.added, 200)) {
-            yield* sql`INSERT INTO teasel_state_keys ${
-              sql.insert(Arr.map(rows, (name) => ({ app: appRef, name, seq: step.sequenceId, pos: position!.get(name)! })))
-            } ON CONFLICT (app, name) DO NOTHING`
-          }
-          for (const rows of Arr.chunksOf(delta.writes, 200)) {
-            yield* sql`INSERT INTO teasel_state_values ${
-              sql.insert(Arr.map(rows, ([name, json]) => ({ app: appRef, name, seq: step.sequenceId, json })))
-            }`
-          }
-          return appRef
-        })
-        // On PostgreSQL, a step of a known application is one statement (atomic by itself): a
-        // quarter of the round trips of BEGIN, two INSERTs and COMMIT.
-        const write = pg && remembered !== undefined && delta.added.length + delta.writes.length <= 100
-          ? Effect.as(oneStatement(remembered.appRef, stepRow(remembered.appRef), step.sequenceId, delta, position), remembered.appRef)
-          : sql.withTransaction(inTransaction)
-        return write.pipe(
-          Effect.map((appRef) => {
-            if (step.next === undefined) known.delete(cacheKey)
-            else {
-              known.set(cacheKey, {
-                appRef,
-                sequenceId: step.sequenceId,
-                base,
-                state: step.state as Record<string, unknown>,
-                digests: delta.digests
-              })
-            }
-          }),
-          Effect.mapError((error) =>
-            error.reason._tag === "UniqueViolation"
-              ? new PersistenceError({
-                reason: "conflict",
-                ...where,
-                message:
-                  `Application "${step.appId}" (partition "${step.partitionKey}"): step ${step.sequenceId} was already saved by another run`,
-                cause: error
-              })
-              : backend(where, "save the step", error)
-          )
-        )
+        if (batched === undefined) {
+          return Effect.matchEffect(writeGeneric(p), {
+            onFailure: (error) => Effect.fail(failed(step, error)),
+            onSuccess: (appRef) => Effect.sync(() => saved(p, appRef))
+          })
+        }
+        // Within the caller's own transaction, the step joins it (as a savepoint), unbatched.
+        if (Context.getOrUndefined(fiber.context, sql.transactionService) !== undefined) {
+          return Effect.flatMap(writeSqlite(batched.sqlite)([p]), (outcomes) => outcomes[0]!)
+        }
+        return batched.save(p)
       })
 
     const saveFailure = (failure: Persistence.FailedStep): Effect.Effect<void, PersistenceError> =>
@@ -200,11 +304,8 @@ export const make = (
           Effect.mapError((error) => backend(failure, "record the failed step", error))
         )
 
-    const load = (query: {
-      readonly appId: string
-      readonly partitionKey: string
-      readonly sequenceId?: number | undefined
-    }): Effect.Effect<Persistence.Step | undefined, PersistenceError> =>
+    /** The step row asked for and its state's keys, through Effect SQL. */
+    const readGeneric = (query: Query): Effect.Effect<Stored | undefined, SqlError.SqlError> =>
       Effect.gen(function*() {
         const { appId, partitionKey, sequenceId } = query
         const rows = yield* (sequenceId === undefined
@@ -219,18 +320,23 @@ export const make = (
             WHERE a.partition_key = ${partitionKey} AND a.app_id = ${appId} AND s.seq = ${sequenceId}`)
         const row = rows[0]
         if (row === undefined) return undefined
-        const appRef = Number(row.app)
-        const seq = Number(row.seq)
-        const keys = yield* sql<{ name: string; json: string | null }>`SELECT k.name,
+        const keys = yield* sql<KeyRow>`SELECT k.name,
             (SELECT v.json FROM teasel_state_values v
-              WHERE v.app = k.app AND v.name = k.name AND v.seq >= ${Number(row.base)} AND v.seq <= ${seq}
+              WHERE v.app = k.app AND v.name = k.name AND v.seq >= ${Number(row.base)} AND v.seq <= ${Number(row.seq)}
               ORDER BY v.seq DESC LIMIT 1) AS json
-          FROM teasel_state_keys k WHERE k.app = ${appRef}
+          FROM teasel_state_keys k WHERE k.app = ${Number(row.app)}
           ORDER BY k.seq, k.pos`
-        const encoded: Record<string, string> = Object.create(null)
-        for (const { json, name } of keys) if (json !== null) encoded[name] = json
-        const where = { appId, partitionKey, sequenceId: seq }
-        const state = yield* decode(encoded, where)
+        return { row, keys }
+      })
+
+    /** The step read back, as a `Step`; the latest step of an application is remembered. */
+    const loaded = (query: Query, stored: Stored): Effect.Effect<Persistence.Step, PersistenceError> => {
+      const { appId, partitionKey } = query
+      const { keys, row } = stored
+      const seq = Number(row.seq)
+      const encoded: Record<string, string> = Object.create(null)
+      for (const { json, name } of keys) if (json !== null) encoded[name] = json
+      return Effect.map(decode(encoded, { appId, partitionKey, sequenceId: seq }), (state) => {
         const step: Persistence.Step = {
           appId,
           partitionKey,
@@ -246,9 +352,9 @@ export const make = (
         }
         // The application will likely continue from its latest step: remember it, so that its
         // next step is stored as a delta (its unchanged keys are these very objects).
-        if (sequenceId === undefined && step.next !== undefined) {
+        if (query.sequenceId === undefined && step.next !== undefined) {
           known.set(keyOf(partitionKey, appId), {
-            appRef,
+            appRef: Number(row.app),
             sequenceId: seq,
             base: Number(row.base),
             state,
@@ -256,10 +362,19 @@ export const make = (
           })
         }
         return step
-      }).pipe(
-        Effect.catchTag("SqlError", (error) =>
-          Effect.fail(backend({ ...query, sequenceId: query.sequenceId }, "load the step", error)))
-      )
+      })
+    }
+
+    // On SQLite, a read is two plain statements: a fan-out's children each read theirs first.
+    const read = batched === undefined
+      ? readGeneric
+      : (query: Query) => batched.sqlite.withConnectionSync((conn) => SqliteSync.read(conn, query))
+
+    const load = (query: Query): Effect.Effect<Persistence.Step | undefined, PersistenceError> =>
+      Effect.matchEffect(read(query), {
+        onFailure: (error) => Effect.fail(backend(query, "load the step", error)),
+        onSuccess: (stored) => stored === undefined ? Effect.undefined : loaded(query, stored)
+      })
 
     const list = (partitionKey: string): Effect.Effect<ReadonlyArray<Persistence.Summary>, PersistenceError> =>
       sql<SummaryRow>`SELECT a.app_id, s.seq, s.action, s.next, s.parent_id, s.created_at
@@ -395,18 +510,6 @@ export const failures = (query: {
     }))
   })
 
-interface StepRow {
-  readonly app: unknown
-  readonly seq: unknown
-  readonly base: unknown
-  readonly action: string | null
-  readonly next: string | null
-  readonly parent_id: string | null
-  readonly forked_app: string | null
-  readonly forked_seq: unknown
-  readonly created_at: unknown
-}
-
 interface SummaryRow {
   readonly app_id: string
   readonly seq: unknown
@@ -417,6 +520,12 @@ interface SummaryRow {
 }
 
 const keyOf = (partitionKey: string, appId: string) => `${partitionKey}\u0000${appId}`
+
+const whereOf = (step: Persistence.Step) => ({
+  appId: step.appId,
+  partitionKey: step.partitionKey,
+  sequenceId: step.sequenceId
+})
 
 /** Decodes a stored state; a value that is not JSON fails with `unreadable`, naming the key. */
 const decode = (

@@ -66,7 +66,64 @@ export interface SqliteClientConfig {
  */
 export interface SqliteClient extends SqlClient.SqlClient {
   readonly config: SqliteClientConfig
+  /**
+   * Runs `f` synchronously in one `BEGIN IMMEDIATE` transaction, holding the database's lock:
+   * committed when `f` returns, rolled back when it throws (its `SqlError` fails the effect).
+   * Inside `withTransaction` of this client, `f` runs in a savepoint of that transaction instead.
+   *
+   * For short writes of a few statements, which pay no per-statement Effect, span or compilation
+   * cost: statements are prepared once and bound positionally.
+   */
+  readonly transactionSync: <A>(f: (connection: SyncConnection) => A) => Effect.Effect<A, SqlError.SqlError>
+  /**
+   * Runs `f` synchronously with the connection, holding the database's lock, in no transaction
+   * of its own: each statement commits by itself (inside `withTransaction` of this client, it is
+   * part of that transaction). For reads of a statement or two.
+   */
+  readonly withConnectionSync: <A>(f: (connection: SyncConnection) => A) => Effect.Effect<A, SqlError.SqlError>
 }
+
+/**
+ * The connection as `transactionSync` lends it: plain synchronous calls, statements prepared once
+ * and cached, every error thrown as a `SqlError`. Numbers are read as numbers (not `BigInt`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SqliteClient } from "@teasel/sql"
+ * const count = Effect.flatMap(Effect.service(SqliteClient.SqliteClient), (sql) =>
+ *   sql.transactionSync((conn: SqliteClient.SyncConnection) => {
+ *     conn.run("INSERT INTO notes (body) VALUES (?)", ["hello"])
+ *     return conn.all<{ n: number }>("SELECT count(*) AS n FROM notes", [])[0]!.n
+ *   }))
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export interface SyncConnection {
+  /** Runs a statement, ignoring any rows it returns; returns the number of rows it changed. */
+  readonly run: (sql: string, params: ReadonlyArray<SqlValue>) => number
+  /** Runs a statement and returns its rows. */
+  readonly all: <A extends object>(sql: string, params: ReadonlyArray<SqlValue>) => ReadonlyArray<A>
+  /**
+   * Runs `f` in a savepoint: what it wrote is undone when it throws, and the error is rethrown;
+   * the enclosing transaction goes on.
+   */
+  readonly savepoint: <A>(f: () => A) => A
+}
+
+/**
+ * A value a statement of `SyncConnection` is bound to.
+ *
+ * @example
+ * ```ts
+ * import type { SqliteClient } from "@teasel/sql"
+ * const params: ReadonlyArray<SqliteClient.SqlValue> = ["a", 1, null]
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export type SqlValue = string | number | bigint | null | Uint8Array
 
 /**
  * The SQLite client service (the same value is also provided as `SqlClient.SqlClient`).
@@ -131,8 +188,37 @@ export const make = (
       releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
       spanAttributes: [["db.system.name", "sqlite"]]
     })
-    return Object.assign(client, { config }) as SqliteClient
+    /** Runs `run` holding the lock: a free lock is taken without queueing, a busy one waited for. */
+    const locked = <A>(
+      run: () => A,
+      inClientTransaction: () => A
+    ): Effect.Effect<A, SqlError.SqlError> =>
+      Effect.withFiber((fiber) => {
+        // Inside withTransaction of this client, the transaction holds the lock and this very
+        // connection: waiting for the lock would wait for ourselves.
+        if (Context.getOrUndefined(fiber.context, client.transactionService) !== undefined) {
+          return syncResult(inClientTransaction)
+        }
+        const withLock = Effect.suspend(() => syncResult(run))
+        return Effect.flatMap(
+          semaphore.withPermitsIfAvailable(1)(withLock),
+          (taken) => taken._tag === "Some" ? Effect.succeed(taken.value) : semaphore.withPermit(withLock)
+        )
+      })
+    const transactionSync = <A>(f: (connection: SyncConnection) => A) =>
+      locked(() => connection.transaction(f), () => connection.sync.savepoint(() => f(connection.sync)))
+    const withConnectionSync = <A>(f: (connection: SyncConnection) => A) =>
+      locked(() => f(connection.sync), () => f(connection.sync))
+    return Object.assign(client, { config, transactionSync, withConnectionSync }) as SqliteClient
   })
+
+const syncResult = <A>(f: () => A): Effect.Effect<A, SqlError.SqlError> => {
+  try {
+    return Effect.succeed(f())
+  } catch (cause) {
+    return Effect.fail(asSqlError(cause, "execute"))
+  }
+}
 
 /**
  * A layer providing `SqliteClient` and `SqlClient.SqlClient` for the given database.
@@ -178,6 +264,9 @@ const lockOf = (filename: string): Semaphore.Semaphore => {
 /** The connection, and a way to close it. */
 interface SqliteConnection extends SqlConnection.Connection {
   readonly close: () => void
+  readonly sync: SyncConnection
+  /** Runs `f` in `BEGIN IMMEDIATE` ... `COMMIT`, rolling back when it throws; the caller holds the lock. */
+  readonly transaction: <A>(f: (connection: SyncConnection) => A) => A
 }
 
 let sqlite: typeof import("node:sqlite") | undefined
@@ -271,8 +360,66 @@ const makeConnection = (db: DatabaseSync, cacheSize: number): SqliteConnection =
     transformRows: (<B extends object>(rows: ReadonlyArray<B>) => ReadonlyArray<B>) | undefined
   ) => transformRows === undefined ? effect : Effect.map(effect, (r) => transformRows(r as Array<any>) as ReadonlyArray<A>)
 
+  const sync: SyncConnection = {
+    run: (sql, params) => {
+      try {
+        const statement = prepare(sql)
+        statement.setReadBigInts(false)
+        return Number(statement.run(...(params as Array<SqlValue>)).changes)
+      } catch (cause) {
+        throw asSqlError(cause, "execute")
+      }
+    },
+    all: <A extends object>(sql: string, params: ReadonlyArray<SqlValue>) => {
+      try {
+        const statement = prepare(sql)
+        statement.setReadBigInts(false)
+        return statement.all(...(params as Array<SqlValue>)) as unknown as ReadonlyArray<A>
+      } catch (cause) {
+        throw asSqlError(cause, "execute")
+      }
+    },
+    savepoint: (f) => {
+      sync.run("SAVEPOINT teasel_sync", [])
+      let result
+      try {
+        result = f()
+      } catch (error) {
+        sync.run("ROLLBACK TO SAVEPOINT teasel_sync", [])
+        sync.run("RELEASE SAVEPOINT teasel_sync", [])
+        throw error
+      }
+      sync.run("RELEASE SAVEPOINT teasel_sync", [])
+      return result
+    }
+  }
+
+  const transaction = <A>(f: (connection: SyncConnection) => A): A => {
+    // A transaction left open by a failed rollback (effect/sql's own path poisons the connection
+    // then): end it before beginning ours.
+    if (db.isTransaction) sync.run("ROLLBACK", [])
+    sync.run("BEGIN IMMEDIATE", [])
+    let result: A
+    try {
+      result = f(sync)
+      sync.run("COMMIT", [])
+    } catch (error) {
+      if (db.isTransaction) {
+        try {
+          db.exec("ROLLBACK")
+        } catch {
+          // Still open: the next transaction rolls it back first.
+        }
+      }
+      throw error
+    }
+    return result
+  }
+
   let open = true
   return {
+    sync,
+    transaction,
     close: () => {
       cache.clear()
       if (open) db.close()
@@ -310,6 +457,10 @@ const makeConnection = (db: DatabaseSync, cacheSize: number): SqliteConnection =
 /** SQLite's extended result codes for a duplicate key: the unique and primary-key constraints. */
 const SQLITE_CONSTRAINT_UNIQUE = 2067
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+
+/** A thrown error as a `SqlError` (unchanged when it is one already). */
+const asSqlError = (cause: unknown, operation: string): SqlError.SqlError =>
+  SqlError.isSqlError(cause) ? cause : sqlError(cause, `Failed to ${operation} statement`, operation)
 
 const sqlError = (cause: unknown, message: string, operation: string): SqlError.SqlError => {
   const errcode = typeof cause === "object" && cause !== null ? (cause as { errcode?: unknown }).errcode : undefined

@@ -9,6 +9,11 @@ import { SqliteClient } from "../src/index.js"
 const dir = mkdtempSync(join(tmpdir(), "teasel-sqlite-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+const usingSqlite = <A, E>(
+  config: SqliteClient.SqliteClientConfig,
+  f: (sql: SqliteClient.SqliteClient) => Effect.Effect<A, E>
+) => Effect.runPromise(Effect.flatMap(Effect.service(SqliteClient.SqliteClient), f).pipe(Effect.provide(SqliteClient.layer(config))))
+
 const using = <A, E>(
   config: SqliteClient.SqliteClientConfig,
   f: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>
@@ -97,5 +102,82 @@ describe("SqliteClient", () => {
     await Promise.all([writer(0), writer(100)])
     const rows = await using({ filename }, (sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM t`)
     expect(rows).toEqual([{ n: 10 }])
+  })
+
+  it("transactionSync commits what it wrote, rolls all of it back when it throws, with the error as a SqlError", async () => {
+    const out = await usingSqlite({ filename: join(dir, "sync.db") }, (sql) =>
+      Effect.gen(function*() {
+        yield* sql`CREATE TABLE t (n INTEGER PRIMARY KEY, s TEXT)`
+        const changed = yield* sql.transactionSync((conn) => conn.run("INSERT INTO t VALUES (?, ?), (?, ?)", [1, "a", 2, null]))
+        const duplicate = yield* Effect.flip(sql.transactionSync((conn) => {
+          conn.run("INSERT INTO t VALUES (?, ?)", [3, "c"])
+          conn.run("INSERT INTO t VALUES (?, ?)", [1, "again"])
+        }))
+        const thrown = yield* Effect.flip(sql.transactionSync((conn) => {
+          conn.run("INSERT INTO t VALUES (?, ?)", [4, "d"])
+          throw new Error("changed my mind")
+        }))
+        // A savepoint undoes only its own writes.
+        const kept = yield* sql.transactionSync((conn) => {
+          conn.run("INSERT INTO t VALUES (?, ?)", [5, "e"])
+          try {
+            conn.savepoint(() => conn.run("INSERT INTO t VALUES (?, ?)", [5, "twice"]))
+          } catch {
+            conn.run("INSERT INTO t VALUES (?, ?)", [6, "f"])
+          }
+          return conn.all<{ n: number }>("SELECT n FROM t ORDER BY n", [])
+        })
+        const read = yield* sql.withConnectionSync((conn) => conn.all<{ n: number; s: string | null }>("SELECT n, s FROM t ORDER BY n", []))
+        return { changed, duplicate, thrown, kept, read }
+      }))
+    expect(out.changed).toBe(2)
+    expect(out.duplicate.reason._tag).toBe("UniqueViolation")
+    expect(out.thrown.message).toMatch(/changed my mind/)
+    expect(out.kept.map((r) => r.n)).toEqual([1, 2, 5, 6])
+    expect(out.read).toEqual([{ n: 1, s: "a" }, { n: 2, s: null }, { n: 5, s: "e" }, { n: 6, s: "f" }])
+  })
+
+  it("inside withTransaction, transactionSync and withConnectionSync are part of that transaction", async () => {
+    const out = await usingSqlite({ filename: join(dir, "sync-tx.db") }, (sql) =>
+      Effect.gen(function*() {
+        yield* sql`CREATE TABLE t (n INTEGER PRIMARY KEY)`
+        let seen: ReadonlyArray<{ n: number }> = []
+        const aborted = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO t VALUES (1)`
+          yield* sql.transactionSync((conn) => conn.run("INSERT INTO t VALUES (?)", [2]))
+          seen = yield* sql.withConnectionSync((conn) => conn.all<{ n: number }>("SELECT n FROM t ORDER BY n", []))
+          return yield* Effect.fail("abort")
+        })))
+        yield* sql.withTransaction(sql.transactionSync((conn) => conn.run("INSERT INTO t VALUES (?)", [3])))
+        return { aborted, seen, rows: yield* sql<{ n: number }>`SELECT n FROM t ORDER BY n` }
+      }))
+    expect(Exit.isFailure(out.aborted)).toBe(true)
+    expect(out.seen).toEqual([{ n: 1 }, { n: 2 }])
+    expect(out.rows).toEqual([{ n: 3 }])
+  })
+
+  it("transactionSync waits for another client's transaction on the same file instead of failing busy", async () => {
+    const filename = join(dir, "sync-shared.db")
+    await using({ filename }, (sql) => sql`CREATE TABLE t (n INTEGER)`)
+    const order: Array<string> = []
+    let wrote!: () => void
+    const holding = new Promise<void>((resolve) => (wrote = resolve))
+    const holder = using({ filename, busyTimeout: 50 }, (sql) =>
+      sql.withTransaction(Effect.gen(function*() {
+        yield* sql`INSERT INTO t VALUES (1)`
+        order.push("holder wrote")
+        wrote()
+        yield* Effect.sleep(100) // holds the write lock across yields to the event loop
+        order.push("holder commits")
+      })))
+    const waiter = usingSqlite({ filename, busyTimeout: 50 }, (sql) =>
+      Effect.andThen(Effect.promise(() => holding), sql.transactionSync((conn) => {
+        order.push("waiter writes")
+        conn.run("INSERT INTO t VALUES (?)", [2])
+      })))
+    await Promise.all([holder, waiter])
+    expect(order).toEqual(["holder wrote", "holder commits", "waiter writes"])
+    const rows = await using({ filename }, (sql) => sql<{ n: number }>`SELECT n FROM t ORDER BY n`)
+    expect(rows).toEqual([{ n: 1 }, { n: 2 }])
   })
 })
