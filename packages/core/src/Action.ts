@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Stream } from "effect"
+import { Data, Effect, Predicate, Stream } from "effect"
 import { produce as immerProduce, type Draft } from "immer"
 import { CurrentStep } from "./internal/context.js"
 
@@ -238,13 +238,24 @@ export const stream = <S, C, E1 = never, R1 = never, E2 = never, R2 = never, I =
               : { _tag: "Chunk", appId: step.appId, parentId: step.parentId, action: step.action, chunk })
           }
         }))
-      return Effect.flatMap(collect, () => {
-        const next = finish(state, chunks)
-        if (Effect.isEffect(next)) return next as Effect.Effect<S, E2, R2>
-        if (isPromiseLike(next)) return Effect.promise(() => next)
-        return Effect.succeed(next)
-      })
+      return Effect.flatMap(collect, () => toEffect(finish(state, chunks)))
     })
 
-const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
-  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
+/**
+ * What an action (or a reduce) returned, as an Effect: an Effect as it is, a Promise awaited (a
+ * rejection is a defect, which the step loop reports as an `ActionError`), a state succeeded.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Action } from "@teasel/core"
+ * await Effect.runPromise(Action.toEffect(Promise.resolve({ n: 1 }))) // { n: 1 }
+ * ```
+ * @category conversions
+ * @since 0.1.0
+ */
+export const toEffect = <S, E, R>(next: Next<S, E, R>): Effect.Effect<S, E, R> => {
+  if (Effect.isEffect(next)) return next
+  if (Predicate.isPromiseLike(next)) return Effect.promise(() => next)
+  return Effect.succeed(next)
+}

@@ -385,17 +385,9 @@ const fromTasks = <S, C>(
     const executor = Context.get(context, CurrentExecutor)
     return Effect.flatMap(
       runChildren(place, list, options ?? {}, concurrency, executor, Loop.servicesOf(context)),
-      ({ failures, results }) => {
-        const next = reduce(state, results, failures)
-        if (Effect.isEffect(next)) return next
-        if (isPromiseLike(next)) return Effect.promise(() => next)
-        return Effect.succeed(next)
-      }
+      ({ failures, results }) => Action.toEffect(reduce(state, results, failures))
     )
   })
-
-const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
-  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
 
 /** Stops the remaining children once `stopWhen` holds; caught before `reduce`. */
 class Stop {}
@@ -564,7 +556,7 @@ const runChildren = <C>(
         // A synchronous failure: fail the step now rather than start the remaining children.
         return Effect.as(settle(i, out), finish())
       } else {
-        pending.push([i, Effect.map(out, stateOf)])
+        pending.push([i, Effect.map(out, Loop.stateOf)])
       }
     }
   } else {
@@ -592,7 +584,6 @@ const runChildren = <C>(
 
 const isFailedExit = (u: unknown): u is Exit.Exit<never, unknown> => Exit.isExit(u) && Exit.isFailure(u)
 
-const stateOf = (app: Application<any, any, any, any>) => app.state
 
 const parallelError = (place: StepContext, index: number, childId: string, cause: unknown, what: string) =>
   new ParallelError({

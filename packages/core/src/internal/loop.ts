@@ -145,7 +145,7 @@ export const runChild = (
   })
 }
 
-const stateOf = (app: Application<any, any, any, any>) => app.state
+export const stateOf = (app: Application<any, any, any, any>) => app.state
 
 /**
  * The id of a child application: derived from its parent's id, the parent's step and action, and
