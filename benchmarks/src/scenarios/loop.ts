@@ -1,6 +1,7 @@
 /**
  * `loop`: two actions taking turns to increment a counter, in memory, with no tracking or
- * persistence, so the figure is the cost of one step of the runtime itself.
+ * persistence, so the figure is the cost of one step of the runtime itself; and the same loop
+ * tracked, to show what recording costs a step.
  */
 import type { Effect } from "effect"
 import * as Scenario from "../Scenario.js"
@@ -18,6 +19,8 @@ const LANGGRAPH_STEPS = 2_000
 
 const PER_STEP_TARGET_US = 3
 const FLOOR_FACTOR_TARGET = 4
+/** Tracking may slow a step by at most this much. */
+const TRACKING_OVERHEAD_TARGET = 0.2
 
 // Every library is imported inside its subject's `setup`, so each isolated process loads only its
 // own: LangGraph's peak RSS does not include Effect, nor the floor's Teasel.
@@ -94,12 +97,19 @@ const langgraph: Scenario.Subject = {
  * Teasel: the same loop as a graph of two actions, halting after `done`. With `effectful`, each
  * increment is wrapped in `Effect.sync`, to measure the path an effectful action takes.
  */
-const teaselWith = (name: string, effectful: boolean): Scenario.Subject => ({
+/**
+ * How the run is tracked: not at all; by a tracker that drops each record (what the step loop
+ * itself pays to record); or by one that keeps every record until the run ends, as a buffering
+ * tracker keeps them until it writes (the retained records and states cost the collector).
+ */
+type Tracked = "untracked" | "drop" | "keep"
+
+const teaselWith = (name: string, effectful: boolean, tracked: Tracked = "untracked"): Scenario.Subject => ({
   name,
   steps: STEPS,
   setup: async () => {
-    const { Effect } = await import("effect")
-    const { Application, Graph } = await import("@teasel/core")
+    const { Effect, Layer } = await import("effect")
+    const { Application, Graph, Tracking } = await import("@teasel/core")
     const step = effectful ? (s: Counter) => Effect.sync(() => inc(s)) : inc
     const graph = Graph.make({
       actions: { a: step, b: step, done: (s: Counter) => s },
@@ -107,8 +117,27 @@ const teaselWith = (name: string, effectful: boolean): Scenario.Subject => ({
       entrypoint: "a"
     })
     const app = Application.make({ graph, state: { count: 0 } })
+    let records: Array<unknown> = []
+    let count = 0
+    const tracker = Layer.succeed(
+      Tracking.Tracking,
+      Tracking.Tracking.of({
+        record: tracked === "keep" ? (record) => void records.push(record) : () => void count++,
+        // As the SQL tracker asks: a StepStarted only for steps that suspend.
+        stepStarted: "suspended"
+      })
+    )
+    const run = tracked === "untracked"
+      ? Application.run(app, { haltAfter: ["done"] })
+      : Application.run(app, { haltAfter: ["done"] }).pipe(Effect.provide(tracker))
     return async () => {
-      const final = await Effect.runPromise(Application.run(app, { haltAfter: ["done"] }))
+      records = []
+      count = 0
+      const final = await Effect.runPromise(run)
+      if (tracked !== "untracked") {
+        const n = tracked === "keep" ? records.length : count
+        Scenario.check(name, n >= STEPS + 2, `at least ${STEPS + 2} records`, n)
+      }
       // STEPS increments, then `done`.
       Scenario.check(
         name,
@@ -127,14 +156,45 @@ const teaselEffect: Scenario.Subject = {
   note: "actions return Effect.sync(inc) instead of the plain state"
 }
 
+const tracked: Scenario.Subject = {
+  ...teaselWith("tracked", false, "drop"),
+  note: "teasel with a Tracking layer that drops each record: the step loop's own cost of recording"
+}
+
+const trackedKeep: Scenario.Subject = {
+  ...teaselWith("tracked-keep", false, "keep"),
+  note: "teasel with a Tracking layer that keeps every record and state until the run ends, as a buffering tracker does"
+}
+
+const trackedEffect: Scenario.Subject = {
+  ...teaselWith("tracked-effect", true, "drop"),
+  note: "teasel-effect with a Tracking layer that drops each record (each step suspends: a StepStarted each)"
+}
+
+/** The tracking overhead of `subject` over `untracked`, against the target. */
+const overhead = (subject: string, untracked: string): Scenario.Target => ({
+  subject,
+  description: `<= ${TRACKING_OVERHEAD_TARGET * 100}% over ${untracked}`,
+  met: (samples) => {
+    const t = samples(subject)?.usPerStep
+    const u = samples(untracked)?.usPerStep
+    if (t === undefined || u === undefined) return undefined
+    const extra = t / u - 1
+    return {
+      met: extra <= TRACKING_OVERHEAD_TARGET,
+      actual: `+${(extra * 100).toFixed(0)}% (+${((t - u) * 1000).toFixed(0)} ns/step)`
+    }
+  }
+})
+
 export const loop = Scenario.make({
   name: "loop",
-  description: "two actions incrementing a counter, in memory, no tracking",
+  description: "two actions incrementing a counter, in memory; untracked, and tracked",
   figure: Scenario.microsecondsPerStep,
   // A 10,000-step run of the floor takes about a millisecond: many runs steady the median.
   warmupRuns: 20,
   timedRuns: 50,
-  subjects: [floor, floorFlatMap, langgraph, teasel, teaselEffect],
+  subjects: [floor, floorFlatMap, langgraph, teasel, teaselEffect, tracked, trackedKeep, trackedEffect],
   targets: [
     {
       subject: "teasel",
@@ -153,6 +213,9 @@ export const loop = Scenario.make({
         if (t === undefined || f === undefined) return undefined
         return { met: t <= FLOOR_FACTOR_TARGET * f, actual: `${(t / f).toPrecision(3)}x` }
       }
-    }
+    },
+    overhead("tracked", "teasel"),
+    overhead("tracked-keep", "teasel"),
+    overhead("tracked-effect", "teasel-effect")
   ]
 })

@@ -15,8 +15,9 @@ export const usage = `usage: pnpm demo [--id ID] [--db FILE | --memory] [--subje
   --drafts    drafts per style, at least 1          (default: 2)
   --id        the application to resume, or to start under this id
                                                     (default: a new id, printed with the command to resume it)
-  --db        the SQLite file every step is saved to (default: ${defaultDb}, from where you run)
-  --memory    save nothing: keep the steps in memory only
+  --db        the SQLite file every step is saved and tracked in (default: ${defaultDb}, from where you run;
+              \`pnpm ui\` shows what it tracked)
+  --memory    save and track nothing: keep the steps in memory only
   --delay     milliseconds per local model call, to watch it run (default: 20–80)
 
 Run again with the same --id to resume: styles whose poems were finished are not written again.

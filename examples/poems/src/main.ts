@@ -7,6 +7,9 @@
  *   pnpm demo --id poems-1a2b3c4d              # resumes it: finished styles are not written again
  *   pnpm --filter @teasel/example-poems start -- --subject "tea" --styles haiku,limerick --drafts 3
  *
+ * Every step is also tracked in the same file: `pnpm ui` shows the applications, their steps,
+ * states and children (project "poems").
+ *
  * Ctrl-C interrupts the run: the running steps are interrupted, the completed ones stay saved, and
  * the program says how to resume. With `OPENAI_API_KEY` set it asks OpenAI (`OPENAI_MODEL`,
  * default gpt-4o-mini); without, a local stand-in composes the verses.
@@ -14,8 +17,8 @@
 import { dirname, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Effect, Exit, Layer } from "effect"
-import { Persistence } from "@teasel/core"
-import { SqlPersistence } from "@teasel/sql"
+import { Persistence, Tracking } from "@teasel/core"
+import { SqliteClient, SqlPersistence, SqlTracking } from "@teasel/sql"
 import { type Command, commandLine, displayPath, parseCommand, usage, userCwd } from "./cli.js"
 import { demo } from "./demo.js"
 import { Model, paced } from "./model.js"
@@ -42,12 +45,16 @@ const rerun = (args: ReadonlyArray<string>): string => {
 const run = async (command: Command) => {
   const where = command.db === undefined ? "memory only (--memory)" : displayPath(command.db)
   const resume = command.db === undefined ? undefined : rerun(command.resumeArgs)
+  // Every step is saved and tracked in the one file (`pnpm ui` shows it); --memory keeps nothing.
   const store = command.db === undefined
     ? Persistence.layerMemory
-    : SqlPersistence.layerSqlite({ filename: command.db })
+    : Layer.mergeAll(SqlPersistence.layer, SqlTracking.layer).pipe(
+      Layer.provide(SqliteClient.layer({ filename: command.db }))
+    )
   const model = Model.layerFor(command.delay === undefined ? undefined : { latency: paced(command.delay) })
   const program = demo({ request: command.request, given: command.given, id: command.id, where, resume }).pipe(
-    Effect.provide(Layer.mergeAll(store, model))
+    Effect.provide(Layer.mergeAll(store, model)),
+    Effect.provideService(Tracking.CurrentProject, "poems")
   )
 
   // Ctrl-C interrupts the program's fiber: running children are interrupted (their finalizers

@@ -3,8 +3,9 @@
  *
  * When a `Tracking` layer is provided, the step loop reports every application it starts (with
  * its graph, and for children their parent and the parent's step), every step started, completed
- * (with its duration, the state after it and how many chunks it streamed) or failed (with the
- * error). `record` is synchronous and must not block: a tracker buffers and writes on its own
+ * (with its duration, the state after it, the next action and how many chunks it streamed),
+ * failed (with the error) or interrupted. Times (`at`, epoch milliseconds) and durations come from
+ * one monotonic clock, read once per step boundary. `record` is synchronous and must not block: a tracker buffers and writes on its own
  * time. A tracker that throws never fails the application; the failure is logged.
  *
  * @since 0.1.0
@@ -43,6 +44,8 @@ export type Record =
     readonly parentSequenceId: number | undefined
     /** The step the application starts from (0 for a new one, more for a loaded one). */
     readonly sequenceId: number
+    /** Its state at that step: for a new application, the state it was made with. */
+    readonly state: unknown
     readonly graph: GraphShape
     readonly at: number
   }
@@ -65,6 +68,8 @@ export type Record =
     readonly state: unknown
     /** Chunks the action streamed. */
     readonly chunks: number
+    /** The action chosen to run next; `undefined` when the application has ended. */
+    readonly next: string | undefined
   }
   | {
     readonly _tag: "StepFailed"
@@ -76,6 +81,19 @@ export type Record =
     readonly durationMs: number
     readonly error: unknown
   }
+  | {
+    /**
+     * A step that was interrupted while it ran (its fiber, or its parent's, was interrupted: a
+     * sibling failed, a timeout, Ctrl-C). Only steps that suspend (an Effect or a Promise) can be.
+     */
+    readonly _tag: "StepInterrupted"
+    readonly appId: string
+    readonly partitionKey: string
+    readonly action: string
+    readonly sequenceId: number
+    readonly at: number
+    readonly durationMs: number
+  }
 
 /**
  * The tracking service.
@@ -86,6 +104,13 @@ export type Record =
 export class Tracking extends Context.Service<Tracking, {
   /** Receives one record; must return quickly and may throw (the throw is logged, not rethrown). */
   readonly record: (record: Record) => void
+  /**
+   * Which steps get a `StepStarted` record: `"always"` (the default), or `"suspended"`: only the
+   * steps whose action returned an Effect or a Promise, recorded when the action suspends. A
+   * step that completes synchronously is then told by its `StepCompleted` alone (its start is
+   * `at - durationMs`), which spares the loop a record per step.
+   */
+  readonly stepStarted?: "always" | "suspended" | undefined
 }>()("@teasel/core/Tracking") {}
 
 /**

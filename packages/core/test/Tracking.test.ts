@@ -87,3 +87,46 @@ describe("Tracking", () => {
     warn.mockRestore()
   })
 })
+
+describe("Tracking: cheap recording", () => {
+  it("records the next action with each completed step, and times from one clock", async () => {
+    const tracker = Tracking.makeMemory()
+    const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+    await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 }, id: "n" })).pipe(Effect.provide(tracker.layer)))
+    const completed = tracker.records.filter((r) => r._tag === "StepCompleted")
+    expect(completed.map((r) => r.next)).toEqual(["b", undefined])
+    const started = tracker.records.filter((r) => r._tag === "StepStarted")
+    // A step that follows another synchronously starts where the previous one ended.
+    expect(started[1]!.at).toBe(completed[0]!.at)
+    expect(Math.abs(completed[1]!.at - Date.now())).toBeLessThan(5_000)
+  })
+
+  it("with stepStarted: \"suspended\", only steps that suspend get a StepStarted record", async () => {
+    const records: Array<Tracking.Record> = []
+    const layer = Layer.succeed(Tracking.Tracking, Tracking.Tracking.of({ record: (r) => void records.push(r), stepStarted: "suspended" }))
+    const later = (s: Counter) => Effect.map(Effect.sleep(5), () => inc(s))
+    const promised = async (s: Counter) => inc(s)
+    const graph = Graph.make({ actions: { a: inc, later, promised }, transitions: [["a", "later"], ["later", "promised"]], entrypoint: "a" })
+    await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 }, id: "s" })).pipe(Effect.provide(layer)))
+    expect(records.map((r) => `${r._tag}${"action" in r ? `:${r.action}` : ""}`)).toEqual([
+      "ApplicationStarted", "StepCompleted:a", "StepStarted:later", "StepCompleted:later", "StepStarted:promised", "StepCompleted:promised"
+    ])
+    const laterStarted = records.find((r) => r._tag === "StepStarted" && r.action === "later")!
+    const laterDone = records.find((r) => r._tag === "StepCompleted" && r.action === "later")
+    expect(laterDone?._tag === "StepCompleted" && laterDone.at - laterDone.durationMs).toBeCloseTo(laterStarted.at, 2)
+    expect(laterDone?._tag === "StepCompleted" && laterDone.durationMs).toBeGreaterThanOrEqual(4)
+  })
+
+  it("records the interrupted siblings of a failed child", async () => {
+    const tracker = Tracking.makeMemory()
+    const slow = (s: { n: number }) => Effect.as(Effect.sleep(10_000), s)
+    const boom = (s: { n: number }) => (s.n === 1 ? Effect.flatMap(Effect.sleep(5), () => Effect.fail("boom")) : slow(s))
+    const fan = mapStates(boom, (_: { n: number }) => [{ n: 0 }, { n: 1 }, { n: 2 }], (s) => s)
+    const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
+    const exit = await Effect.runPromiseExit(Application.run(Application.make({ graph, state: { n: 0 }, id: "I" })).pipe(Effect.provide(tracker.layer)))
+    expect(exit._tag).toBe("Failure")
+    const ends = tracker.records.filter((r) => r.appId.startsWith("I:1:fan:") && r._tag !== "ApplicationStarted" && r._tag !== "StepStarted")
+    expect(ends.map((r) => `${r.appId}:${r._tag}`).sort()).toEqual(["I:1:fan:0:StepInterrupted", "I:1:fan:1:StepFailed", "I:1:fan:2:StepInterrupted"])
+    expect(tracker.records.at(-1)).toMatchObject({ _tag: "StepFailed", appId: "I", action: "fan", error: { _tag: "ParallelError" } })
+  })
+})

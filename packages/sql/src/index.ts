@@ -17,3 +17,17 @@ export * as SqliteClient from "./SqliteClient.js"
  * @since 0.1.0
  */
 export * as SqlPersistence from "./SqlPersistence.js"
+
+/**
+ * The `Tracking` service over SQL: `layer`, `layerSqlite`, `layerPg`; what `teasel ui` shows.
+ *
+ * @since 0.1.0
+ */
+export * as SqlTracking from "./SqlTracking.js"
+
+/**
+ * Reading what `SqlTracking` wrote: projects, applications, steps, states and children.
+ *
+ * @since 0.1.0
+ */
+export * as TrackingStore from "./TrackingStore.js"

@@ -169,10 +169,18 @@ class Run {
   private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
   private readonly store: Persistence["Service"] | undefined
   private readonly tracker: Tracking.Tracking["Service"] | undefined
-  /** With tracking: when the current step started, and how many chunks it streamed. */
+  /** With tracking: when the current step started (`performance.now()`), and how many chunks it streamed. */
   private stepStartedAt = 0
   private chunks = 0
   private trackerFailed = false
+  /**
+   * With tracking: the clock reading of the last step's end while the next step can start at
+   * once (the loop went on synchronously), else -1. One clock read per step boundary: a read costs
+   * as much as a whole synchronous step.
+   */
+  private boundary = -1
+  /** With tracking: whether every step gets a `StepStarted` record, or only those that suspend. */
+  private readonly startEvery: boolean
 
   constructor(
     private readonly start: Application<any, any, any, any>,
@@ -187,6 +195,7 @@ class Run {
     this.actions = start.graph.actions
     this.store = services.store
     this.tracker = services.tracker
+    this.startEvery = this.tracker?.stepStarted !== "suspended"
     if (this.tracker !== undefined) {
       this.track({
         _tag: "ApplicationStarted",
@@ -196,8 +205,9 @@ class Run {
         parentId: start.parentId,
         parentSequenceId: options.parentSequenceId,
         sequenceId: start.sequenceId,
+        state: start.state,
         graph: Tracking.shapeOf(start.graph),
-        at: Date.now()
+        at: epochOf(performance.now())
       })
     }
   }
@@ -220,6 +230,7 @@ class Run {
       }
       if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0
+        this.boundary = -1
         return Effect.flatMap(Effect.yieldNow, () => this.continue())
       }
       const action = this.actions[name]
@@ -277,10 +288,12 @@ class Run {
   ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> | undefined {
     if (Effect.isEffect(out)) {
       this.sinceYield = 0
+      if (this.tracker !== undefined && !this.startEvery) this.trackStarted(name, sequenceId)
       return this.resume(this.guard(out, name, sequenceId), name, sequenceId)
     }
     if (isPromiseLike(out)) {
       this.sinceYield = 0
+      if (this.tracker !== undefined && !this.startEvery) this.trackStarted(name, sequenceId)
       const promise = out
       const awaited = Effect.tryPromise({
         try: () => promise,
@@ -292,6 +305,7 @@ class Run {
     if (error !== undefined) return this.fail(error)
     if (this.store !== undefined) {
       this.sinceYield = 0
+      this.boundary = -1
       return Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name))
     }
     const haltAfter = this.options.haltAfter
@@ -313,7 +327,10 @@ class Run {
       ? Effect.flatMap(running, (out) => this.completeOrFail(name, sequenceId, out))
       : Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(restore(running), (out) =>
-          Effect.flatMap(this.completeOrFail(name, sequenceId, out), () => this.save(store, name)))
+          Effect.flatMap(this.completeOrFail(name, sequenceId, out), () => {
+            this.boundary = -1
+            return this.save(store, name)
+          }))
       )
     return Effect.flatMap(completed, () => this.after(name))
   }
@@ -379,7 +396,20 @@ class Run {
       this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
     }
     if (this.tracker !== undefined) {
-      this.track({ _tag: "StepCompleted", ...this.stepEnd(name, sequenceId), state: out, chunks: this.chunks })
+      const end = performance.now()
+      this.boundary = end
+      this.track({
+        _tag: "StepCompleted",
+        appId: this.start.id,
+        partitionKey: this.start.partitionKey,
+        action: name,
+        sequenceId,
+        at: epochOf(end),
+        durationMs: end - this.stepStartedAt,
+        state: out,
+        chunks: this.chunks,
+        next
+      })
     }
     return undefined
   }
@@ -403,8 +433,22 @@ class Run {
 
   private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
     if (this.emit === undefined && this.store === undefined && this.tracker === undefined) return effect
-    return Effect.onError(effect, (cause) =>
-      Cause.hasInterruptsOnly(cause) ? Effect.void : this.failed(name, sequenceId, Cause.squash(cause)))
+    return Effect.onError(effect, (cause) => {
+      if (!Cause.hasInterruptsOnly(cause)) return this.failed(name, sequenceId, Cause.squash(cause))
+      if (this.tracker !== undefined) {
+        const end = performance.now()
+        this.track({
+          _tag: "StepInterrupted",
+          appId: this.start.id,
+          partitionKey: this.start.partitionKey,
+          action: name,
+          sequenceId,
+          at: epochOf(end),
+          durationMs: end - this.stepStartedAt
+        })
+      }
+      return Effect.void
+    })
   }
 
   private fail(error: ActionError) {
@@ -419,7 +463,18 @@ class Run {
       this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
     }
     if (this.tracker !== undefined) {
-      this.track({ _tag: "StepFailed", ...this.stepEnd(name, sequenceId), error })
+      const end = performance.now()
+      this.boundary = -1
+      this.track({
+        _tag: "StepFailed",
+        appId: this.start.id,
+        partitionKey: this.start.partitionKey,
+        action: name,
+        sequenceId,
+        at: epochOf(end),
+        durationMs: end - this.stepStartedAt,
+        error
+      })
     }
     if (this.store === undefined) return Effect.void
     return Effect.ignore(this.store.saveFailure({
@@ -432,29 +487,23 @@ class Run {
     }))
   }
 
+  /** A step starts: at the last step's end when the loop went straight on, else now. */
   private trackStart(name: string, sequenceId: number) {
-    this.stepStartedAt = performance.now()
+    this.stepStartedAt = this.boundary >= 0 ? this.boundary : performance.now()
+    this.boundary = -1
     this.chunks = 0
+    if (this.startEvery) this.trackStarted(name, sequenceId)
+  }
+
+  private trackStarted(name: string, sequenceId: number) {
     this.track({
       _tag: "StepStarted",
       appId: this.start.id,
       partitionKey: this.start.partitionKey,
       action: name,
       sequenceId,
-      at: Date.now()
+      at: epochOf(this.stepStartedAt)
     })
-  }
-
-  /** The fields of a step's end record: who, when, and how long the step took. */
-  private stepEnd(action: string, sequenceId: number) {
-    return {
-      appId: this.start.id,
-      partitionKey: this.start.partitionKey,
-      action,
-      sequenceId,
-      at: Date.now(),
-      durationMs: performance.now() - this.stepStartedAt
-    }
   }
 
   /** Forwards events to the listener, counting this application's chunks for tracking. */
@@ -523,6 +572,9 @@ const undeclaredWrites = (before: object, after: object, writes: ReadonlyArray<s
   }
   return out
 }
+
+/** A `performance.now()` reading as epoch milliseconds. */
+const epochOf = (now: number): number => performance.timeOrigin + now
 
 const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
   typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
