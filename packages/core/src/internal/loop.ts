@@ -6,7 +6,7 @@
  * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
  * synchronous run stays interruptible and fair to other fibers.
  */
-import { Cause, Context, Effect, Option } from "effect"
+import { Cause, Context, Effect, Exit, Option } from "effect"
 import { ActionError, writesOf } from "../Action.js"
 import type { Application } from "../Application.js"
 import type { Graph } from "../Graph.js"
@@ -181,6 +181,11 @@ class Run {
   private boundary = -1
   /** With tracking: whether every step gets a `StepStarted` record, or only those that suspend. */
   private readonly startEvery: boolean
+  /** With tracking: the step that suspended and has not ended yet (-1: none), and its action. */
+  private inFlight = -1
+  private inFlightAction = ""
+  /** Whether this run's interruption is watched (once per run, not per step). */
+  private watched = false
 
   constructor(
     private readonly start: Application<any, any, any, any>,
@@ -288,18 +293,18 @@ class Run {
   ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> | undefined {
     if (Effect.isEffect(out)) {
       this.sinceYield = 0
-      if (this.tracker !== undefined && !this.startEvery) this.trackStarted(name, sequenceId)
-      return this.resume(this.guard(out, name, sequenceId), name, sequenceId)
+      if (this.tracker !== undefined) this.suspends(name, sequenceId)
+      return this.watch(this.resume(this.guard(out, name, sequenceId), name, sequenceId))
     }
     if (isPromiseLike(out)) {
       this.sinceYield = 0
-      if (this.tracker !== undefined && !this.startEvery) this.trackStarted(name, sequenceId)
+      if (this.tracker !== undefined) this.suspends(name, sequenceId)
       const promise = out
       const awaited = Effect.tryPromise({
         try: () => promise,
         catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
       })
-      return this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId)
+      return this.watch(this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId))
     }
     const error = this.complete(name, sequenceId, out)
     if (error !== undefined) return this.fail(error)
@@ -323,6 +328,20 @@ class Run {
     sequenceId: number
   ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
     const store = this.store
+    if (store === undefined && this.emit === undefined && this.tracker !== undefined) {
+      // Only a tracker watches: one frame both completes the step and records its failure (the
+      // action was not wrapped by `observeFailure`), where `onError` and `flatMap` cost two.
+      return Effect.matchCauseEffect(running, {
+        onFailure: (cause) => {
+          this.trackFailure(name, sequenceId, cause)
+          return Effect.failCause(cause)
+        },
+        onSuccess: (out) => {
+          const error = this.complete(name, sequenceId, out)
+          return error === undefined ? this.after(name) : this.fail(error)
+        }
+      })
+    }
     const completed = store === undefined
       ? Effect.flatMap(running, (out) => this.completeOrFail(name, sequenceId, out))
       : Effect.uninterruptibleMask((restore) =>
@@ -398,6 +417,7 @@ class Run {
     if (this.tracker !== undefined) {
       const end = performance.now()
       this.boundary = end
+      this.inFlight = -1
       this.track({
         _tag: "StepCompleted",
         appId: this.start.id,
@@ -431,21 +451,59 @@ class Run {
     return this.observeFailure(guarded, name, sequenceId)
   }
 
+  /** Reports a failed (or interrupted) action to listeners; a tracker alone is told by `resume`. */
   private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
-    if (this.emit === undefined && this.store === undefined && this.tracker === undefined) return effect
+    if (this.emit === undefined && this.store === undefined) return effect
     return Effect.onError(effect, (cause) => {
       if (!Cause.hasInterruptsOnly(cause)) return this.failed(name, sequenceId, Cause.squash(cause))
-      if (this.tracker !== undefined) {
-        const end = performance.now()
-        this.track({
-          _tag: "StepInterrupted",
-          appId: this.start.id,
-          partitionKey: this.start.partitionKey,
-          action: name,
-          sequenceId,
-          at: epochOf(end),
-          durationMs: end - this.stepStartedAt
-        })
+      this.trackFailure(name, sequenceId, cause)
+      return Effect.void
+    })
+  }
+
+  /** Records an action's failure: a `StepInterrupted` when it was interrupted, else a `StepFailed`. */
+  private trackFailure(name: string, sequenceId: number, cause: Cause.Cause<unknown>) {
+    if (!Cause.hasInterruptsOnly(cause)) {
+      // Without persistence, `failed` returns Effect.void: nothing is left to run.
+      if (this.store === undefined) void this.failed(name, sequenceId, Cause.squash(cause))
+      return
+    }
+    if (this.tracker !== undefined) this.trackInterrupted(name, sequenceId)
+  }
+
+  private trackInterrupted(name: string, sequenceId: number) {
+    this.inFlight = -1
+    const end = performance.now()
+    this.track({
+      _tag: "StepInterrupted",
+      appId: this.start.id,
+      partitionKey: this.start.partitionKey,
+      action: name,
+      sequenceId,
+      at: epochOf(end),
+      durationMs: end - this.stepStartedAt
+    })
+  }
+
+  /** A tracked step suspends: it is in flight until it ends, and may get its `StepStarted` now. */
+  private suspends(name: string, sequenceId: number) {
+    this.inFlight = sequenceId
+    this.inFlightAction = name
+    if (!this.startEvery) this.trackStarted(name, sequenceId)
+  }
+
+  /**
+   * When only a tracker watches, this run's first suspension is wrapped, once, to record the step
+   * in flight when the run is interrupted: the rest of the run executes inside that effect, and a
+   * frame per step would cost every step (an interrupted fiber skips `matchCauseEffect`'s
+   * failure handler, which `resume` uses).
+   */
+  private watch(effect: Effect.Effect<Application<any, any, any, any>, unknown, unknown>) {
+    if (this.watched || this.tracker === undefined || this.emit !== undefined || this.store !== undefined) return effect
+    this.watched = true
+    return Effect.onExit(effect, (exit) => {
+      if (Exit.isFailure(exit) && this.inFlight >= 0 && Cause.hasInterrupts(exit.cause)) {
+        this.trackInterrupted(this.inFlightAction, this.inFlight)
       }
       return Effect.void
     })
@@ -465,6 +523,7 @@ class Run {
     if (this.tracker !== undefined) {
       const end = performance.now()
       this.boundary = -1
+      this.inFlight = -1
       this.track({
         _tag: "StepFailed",
         appId: this.start.id,

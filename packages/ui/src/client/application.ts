@@ -279,6 +279,7 @@ export const application = (
     const pages = Math.max(1, Math.ceil(list.total / CHILDREN_PER_PAGE))
     const pageNo = Math.floor(list.offset / CHILDREN_PER_PAGE)
     const toPage = (n: number) => go(() => ui.expanded.set(step.sequenceId, Math.max(0, Math.min(pages - 1, n)) * CHILDREN_PER_PAGE))
+    const shared = sharedKeys(list.items.map((c) => c.result))
     return h(
       "div",
       { class: "children", "data-testid": "children", "data-seq": step.sequenceId },
@@ -322,7 +323,7 @@ export const application = (
             badge(child.status),
             h("span", { class: "muted" }, count(child.steps, "step")),
             h("span", { class: "num" }, duration(child.status === "running" ? Date.now() - child.startedAt : child.durationMs)),
-            h("span", { class: "mono result", title: preview(child.result, 2000) }, preview(child.result, 90)),
+            h("span", { class: "mono result", title: preview(child.result, 2000) }, preview(omit(child.result, shared), 90)),
             h(
               "a",
               {
@@ -423,6 +424,24 @@ const stepDetail = (detail: TrackingStore.StepDetail | null) => {
       h("pre", { class: "json", "data-testid": "previous-state" }, pretty(detail.previous))
     )
   )
+}
+
+/** The keys every result of the page holds with the same value: left out of the previews, which then differ. */
+const sharedKeys = (results: ReadonlyArray<unknown>): ReadonlySet<string> => {
+  const objects = results.filter((r): r is Record<string, unknown> => typeof r === "object" && r !== null && !Array.isArray(r))
+  if (objects.length < 2 || objects.length !== results.length) return new Set()
+  const first = objects[0]!
+  return new Set(
+    Object.keys(first).filter((k) => {
+      const json = JSON.stringify(first[k])
+      return objects.every((o) => k in o && JSON.stringify(o[k]) === json)
+    })
+  )
+}
+
+const omit = (value: unknown, keys: ReadonlySet<string>): unknown => {
+  if (keys.size === 0 || typeof value !== "object" || value === null || Array.isArray(value)) return value
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.has(k)))
 }
 
 const fact = (label: string, value: string, testid?: string) =>

@@ -20,24 +20,31 @@ const crumbs = (items: ReadonlyArray<Node | string>) => {
 let current: View | undefined
 let generation = 0
 
-const show = async (view: View) => {
+const show = async (view: View, container: HTMLElement) => {
   try {
     await view.refresh()
   } catch (error) {
-    main.replaceChildren(h("div", { class: "error-box" }, `Could not load this view: ${String(error)}`))
+    container.replaceChildren(h("div", { class: "error-box" }, `Could not load this view: ${String(error)}`))
   }
 }
 
 const route = () => {
   const r = parse(location.hash)
-  generation++
+  const mine = ++generation
+  // Each view draws into a container of its own: one still loading when the address changes
+  // draws into a detached container, and its breadcrumbs are dropped.
+  const container = h("div", { class: "view" })
+  main.replaceChildren(container)
+  const ownCrumbs = (items: ReadonlyArray<Node | string>) => {
+    if (mine === generation) crumbs(items)
+  }
   current = r.view === "projects"
-    ? projects(main, crumbs)
+    ? projects(container, ownCrumbs)
     : r.view === "project"
-    ? project(main, crumbs, r.project, r.page)
-    : application(main, crumbs, r)
+    ? project(container, ownCrumbs, r.project, r.page)
+    : application(container, ownCrumbs, r)
   window.scrollTo(0, 0)
-  void show(current)
+  void show(current, container)
 }
 
 window.addEventListener("hashchange", route)
