@@ -12,7 +12,7 @@
 import { Cause, Exit, type Layer } from "effect"
 import { type Application, type Graph, type Persistence, Tracking } from "@teasel/core"
 import { LawError } from "./LawError.js"
-import { attempt, openStore, type Saved, savedKey } from "./internal/harness.js"
+import { attempt, openStore, type Saved, savedKey, type WorkflowOptions } from "./internal/harness.js"
 import { at, describeError, difference, normalize, show } from "./internal/value.js"
 
 /**
@@ -74,14 +74,7 @@ export const crashLaws: { readonly [L in CrashLaw]: string } = {
  * @category models
  * @since 0.1.0
  */
-export interface CheckCrashOptions<S, K extends string, R> {
-  readonly graph: Graph.Graph<S, K, any, R>
-  /** The state a fresh application starts from. */
-  readonly state: NoInfer<S>
-  readonly id?: string | undefined
-  readonly partitionKey?: string | undefined
-  /** How the application runs (`haltAfter`, `haltBefore`, `inputs` of its first action). */
-  readonly run?: Application.RunOptions<NoInfer<K>> | undefined
+export interface CheckCrashOptions<S, K extends string, R> extends WorkflowOptions<S, K, R> {
   /** Provides what the workflow requires (its `Persistence` and `Tracking` are replaced). */
   readonly layer?: Layer.Layer<Exclude<R, never>, any, never> | undefined
   /**

@@ -15,7 +15,7 @@
 import { Cause, Exit, type Layer } from "effect"
 import type { Application, Graph } from "@teasel/core"
 import fc from "fast-check"
-import { attempt, isInjected, makeStore, type Started } from "./internal/harness.js"
+import { attempt, isInjected, makeStore, type Started, type WorkflowOptions } from "./internal/harness.js"
 import { check, type RunOptions, Violation } from "./internal/property.js"
 import { describeError, show } from "./internal/value.js"
 
@@ -70,14 +70,7 @@ export interface ExploreOutcome<S, K extends string = string> {
  * @category models
  * @since 0.1.0
  */
-export interface ExploreOptions<S, K extends string, R> extends RunOptions {
-  readonly graph: Graph.Graph<S, K, any, R>
-  /** The state a fresh application starts from. */
-  readonly state: NoInfer<S>
-  readonly id?: string | undefined
-  readonly partitionKey?: string | undefined
-  /** How the application runs (`haltAfter`, `haltBefore`, `inputs` of its first action). */
-  readonly run?: Application.RunOptions<NoInfer<K>> | undefined
+export interface ExploreOptions<S, K extends string, R> extends RunOptions, WorkflowOptions<S, K, R> {
   /** Provides what the workflow requires (its `Persistence` is replaced by a memory store per run). */
   readonly layer?: Layer.Layer<Exclude<R, never>, any, never> | undefined
   /** Largest delay of a child, in virtual milliseconds (20 by default). */

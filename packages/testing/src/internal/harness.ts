@@ -7,6 +7,17 @@ import { Context, Data, Effect, Exit, Fiber, Layer, Random, Scope, type Semaphor
 import { TestClock } from "effect/testing"
 import { Application, type Graph, Parallel, Persistence, type Tracking } from "@teasel/core"
 
+/** The workflow a check runs: shared by `checkCrash` and `explore`. */
+export interface WorkflowOptions<S, K extends string, R> {
+  readonly graph: Graph.Graph<S, K, any, R>
+  /** The state a fresh application starts from. */
+  readonly state: NoInfer<S>
+  readonly id?: string | undefined
+  readonly partitionKey?: string | undefined
+  /** How the application runs (`haltAfter`, `haltBefore`, `inputs` of its first action). */
+  readonly run?: Application.RunOptions<NoInfer<K>> | undefined
+}
+
 /** A failure put into a child on purpose; never produced by the code under test. */
 export class InjectedFailure extends Data.TaggedError("InjectedFailure")<{
   readonly childId: string
