@@ -12,7 +12,7 @@
 import { Cause, Exit, type Layer } from "effect"
 import { type Application, type Graph, type Persistence, Tracking } from "@teasel/core"
 import { LawError } from "./LawError.js"
-import { attempt, openStore, type Saved, savedKey, type WorkflowOptions } from "./internal/harness.js"
+import { attempt, openStore, type Saved, savedKey, type WorkflowOptions, workflowOf } from "./internal/harness.js"
 import { at, describeError, difference, normalize, show } from "./internal/value.js"
 
 /**
@@ -141,15 +141,7 @@ export interface CrashReport<S> {
 export const checkCrash = async <S, K extends string, R>(options: CheckCrashOptions<S, K, R>): Promise<CrashReport<S>> => {
   const skip = new Set(options.skip ?? [])
   const seed = options.seed ?? 0
-  const base = {
-    graph: options.graph as unknown as Graph.Graph<S, string, any, any>,
-    id: options.id ?? "crash",
-    partitionKey: options.partitionKey ?? "",
-    state: options.state,
-    run: (options.run ?? {}) as Application.RunOptions<string>,
-    layer: options.layer as Layer.Layer<any, any, never> | undefined,
-    seed
-  }
+  const base = { ...workflowOf(options, "crash"), seed }
   const subject = `Workflow "${base.id}"`
 
   const reference = await openStore(options.persistence)

@@ -15,7 +15,7 @@
 import { Cause, Exit, type Layer } from "effect"
 import type { Application, Graph } from "@teasel/core"
 import fc from "fast-check"
-import { attempt, isInjected, makeStore, type Started, type WorkflowOptions } from "./internal/harness.js"
+import { attempt, isInjected, makeStore, type Started, type WorkflowOptions, workflowOf } from "./internal/harness.js"
 import { check, type RunOptions, Violation } from "./internal/property.js"
 import { describeError, show } from "./internal/value.js"
 
@@ -115,14 +115,7 @@ export interface ExploreOptions<S, K extends string, R> extends RunOptions, Work
  * @since 0.1.0
  */
 export const explore = async <S, K extends string, R>(options: ExploreOptions<S, K, R>): Promise<void> => {
-  const base = {
-    graph: options.graph as unknown as Graph.Graph<S, string, any, any>,
-    id: options.id ?? "explore",
-    partitionKey: options.partitionKey ?? "",
-    state: options.state,
-    run: (options.run ?? {}) as Application.RunOptions<string>,
-    layer: options.layer as Layer.Layer<any, any, never> | undefined
-  }
+  const base = workflowOf(options, "explore")
   const maxDelay = options.maxDelay ?? 20
   const failAbove = 100 - Math.round(100 * (options.failures ?? 0.1))
   const killAbove = 100 - Math.round(100 * (options.kills ?? 0.25))

@@ -18,6 +18,19 @@ export interface WorkflowOptions<S, K extends string, R> {
   readonly run?: Application.RunOptions<NoInfer<K>> | undefined
 }
 
+/** The workflow of `options` with its defaults filled in, as the runners take it. */
+export const workflowOf = <S, K extends string, R>(
+  options: WorkflowOptions<S, K, R> & { readonly layer?: Layer.Layer<any, any, never> | undefined },
+  defaultId: string
+) => ({
+  graph: options.graph as unknown as Graph.Graph<S, string, any, any>,
+  id: options.id ?? defaultId,
+  partitionKey: options.partitionKey ?? "",
+  state: options.state,
+  run: (options.run ?? {}) as Application.RunOptions<string>,
+  layer: options.layer as Layer.Layer<any, any, never> | undefined
+})
+
 /** A failure put into a child on purpose; never produced by the code under test. */
 export class InjectedFailure extends Data.TaggedError("InjectedFailure")<{
   readonly childId: string
