@@ -3,6 +3,7 @@
  * persistence, so the figure is the cost of one step of the runtime itself; and the same loop
  * tracked, to show what recording costs a step.
  */
+import type { Tracking as TrackingTypes } from "@teasel/core"
 import type { Effect } from "effect"
 import * as Scenario from "../Scenario.js"
 
@@ -117,12 +118,15 @@ const teaselWith = (name: string, effectful: boolean, tracked: Tracked = "untrac
       entrypoint: "a"
     })
     const app = Application.make({ graph, state: { count: 0 } })
-    let records: Array<unknown> = []
-    let count = 0
+    let records: Array<TrackingTypes.Record> = []
+    // Completed steps the records tell of: the check that every step was recorded.
+    let steps = 0
+    const completed = (record: TrackingTypes.Record) =>
+      record._tag === "StepsCompleted" ? record.actions.length : record._tag === "StepCompleted" ? 1 : 0
     const tracker = Layer.succeed(
       Tracking.Tracking,
       Tracking.Tracking.of({
-        record: tracked === "keep" ? (record) => void records.push(record) : () => void count++,
+        record: tracked === "keep" ? (record) => void records.push(record) : (record) => void (steps += completed(record)),
         // As the SQL tracker asks: a StepStarted only for steps that suspend.
         stepStarted: "suspended"
       })
@@ -132,11 +136,11 @@ const teaselWith = (name: string, effectful: boolean, tracked: Tracked = "untrac
       : Application.run(app, { haltAfter: ["done"] }).pipe(Effect.provide(tracker))
     return async () => {
       records = []
-      count = 0
+      steps = 0
       const final = await Effect.runPromise(run)
       if (tracked !== "untracked") {
-        const n = tracked === "keep" ? records.length : count
-        Scenario.check(name, n >= STEPS + 2, `at least ${STEPS + 2} records`, n)
+        const n = tracked === "keep" ? records.reduce((sum, r) => sum + completed(r), 0) : steps
+        Scenario.check(name, n === STEPS + 1, `${STEPS + 1} completed steps recorded`, n)
       }
       // STEPS increments, then `done`.
       Scenario.check(

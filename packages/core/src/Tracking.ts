@@ -5,8 +5,18 @@
  * its graph, and for children their parent and the parent's step), every step started, completed
  * (with its duration, the state after it, the next action and how many chunks it streamed),
  * failed (with the error) or interrupted. Times (`at`, epoch milliseconds) and durations come from
- * one monotonic clock, read once per step boundary. `record` is synchronous and must not block: a tracker buffers and writes on its own
- * time. A tracker that throws never fails the application; the failure is logged.
+ * one monotonic clock. `record` is synchronous and must not block: a tracker buffers and writes on
+ * its own time. A tracker that throws never fails the application; the failure is logged.
+ *
+ * Timing. A clock read, or a record object, costs about as much as a fast synchronous step. So
+ * steps that run synchronously back to back and take under half a microsecond each are timed in
+ * groups of up to 64: the clock is read when the group opens and when it closes, the time is
+ * shared evenly among its steps, and the group reaches the tracker as one `StepsCompleted` record
+ * when it closes (`expand` turns it into one `StepCompleted` per step). A group grows only while
+ * its steps stay that fast; any slower stretch, and every step that suspends (an Effect or a
+ * Promise), is timed step by step with `StepStarted` and `StepCompleted`. A group closes whenever
+ * the synchronous stretch ends (a suspension, a save, a failure, a halt), so records never wait
+ * for a step that has not run.
  *
  * @since 0.1.0
  */
@@ -72,6 +82,28 @@ export type Record =
     readonly next: string | undefined
   }
   | {
+    /**
+     * Consecutive steps that ran synchronously back to back, each faster than a clock read, timed
+     * as a group: it stands for each step's `StepStarted` and `StepCompleted`. Their time is
+     * shared evenly (see `expand` for the records one per step). None of them streamed chunks.
+     */
+    readonly _tag: "StepsCompleted"
+    readonly appId: string
+    readonly partitionKey: string
+    /** The first step's sequence id; the others follow it one by one. */
+    readonly sequenceId: number
+    /** Each step's action, in order. */
+    readonly actions: ReadonlyArray<string>
+    /** The state after each step, in order. */
+    readonly states: ReadonlyArray<unknown>
+    /** The action chosen after the last step; `undefined` when the application has ended. */
+    readonly next: string | undefined
+    /** When the last step ended. */
+    readonly at: number
+    /** The whole group's time: from the first step's start to the last one's end. */
+    readonly durationMs: number
+  }
+  | {
     readonly _tag: "StepFailed"
     readonly appId: string
     readonly partitionKey: string
@@ -94,6 +126,63 @@ export type Record =
     readonly at: number
     readonly durationMs: number
   }
+  | {
+    /**
+     * A run of the application stopped. Each run (an `Application.run`, `step` or `stream`, or a
+     * child's run) opens with `ApplicationStarted` and closes with this record: it `"ended"` (no
+     * action left), `"halted"` (at `haltAfter` / `haltBefore` or the step limit), `"failed"` or was
+     * `"interrupted"`.
+     */
+    readonly _tag: "ApplicationStopped"
+    readonly appId: string
+    readonly partitionKey: string
+    readonly reason: "ended" | "halted" | "failed" | "interrupted"
+    /** Its last completed step. */
+    readonly sequenceId: number
+    /** The action it would run next; `undefined` when it ended. */
+    readonly next: string | undefined
+    readonly at: number
+  }
+
+/**
+ * One record per step: a `StepsCompleted` becomes one `StepCompleted` per step (their time shared
+ * evenly, each step's `next` the action of the step after it); every other record stays as it is.
+ *
+ * @example
+ * ```ts
+ * import { Tracking } from "@teasel/core"
+ * const group: Tracking.Record = {
+ *   _tag: "StepsCompleted", appId: "a", partitionKey: "", sequenceId: 1,
+ *   actions: ["inc", "inc"], states: [{ n: 1 }, { n: 2 }], next: "done", at: 1000, durationMs: 0.2
+ * }
+ * Tracking.expand(group).map((r) => r._tag === "StepCompleted" && [r.sequenceId, r.next, r.at])
+ * // [[1, "inc", 999.9], [2, "done", 1000]]
+ * ```
+ * @category utils
+ * @since 0.1.0
+ */
+export const expand = (record: Record): ReadonlyArray<Record> => {
+  if (record._tag !== "StepsCompleted") return [record]
+  const n = record.actions.length
+  const share = n === 0 ? 0 : record.durationMs / n
+  const start = record.at - record.durationMs
+  const out: Array<Record> = []
+  for (let i = 0; i < n; i++) {
+    out.push({
+      _tag: "StepCompleted",
+      appId: record.appId,
+      partitionKey: record.partitionKey,
+      action: record.actions[i]!,
+      sequenceId: record.sequenceId + i,
+      at: i === n - 1 ? record.at : start + (i + 1) * share,
+      durationMs: share,
+      state: record.states[i],
+      chunks: 0,
+      next: i === n - 1 ? record.next : record.actions[i + 1]
+    })
+  }
+  return out
+}
 
 /**
  * The tracking service.

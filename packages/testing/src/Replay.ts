@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Layer } from "effect"
-import type { Action, Tracking } from "@teasel/core"
+import { type Action, Tracking } from "@teasel/core"
 import { freeze } from "immer"
 import { LawError } from "./LawError.js"
 import { evaluate, isMutation } from "./internal/property.js"
@@ -97,7 +97,7 @@ export interface FromRecordsOptions {
 export const fromRecords = (records: ReadonlyArray<Tracking.Record>, options: FromRecordsOptions = {}): Array<ReplayCase> => {
   const last = new Map<string, { sequenceId: number; state: unknown }>()
   const cases: Array<ReplayCase> = []
-  for (const record of records) {
+  for (const record of records.flatMap(Tracking.expand)) {
     if (record._tag === "ApplicationStarted" && options.initial !== undefined && record.appId in options.initial) {
       if (!last.has(record.appId)) last.set(record.appId, { sequenceId: record.sequenceId, state: options.initial[record.appId] })
     }

@@ -13,6 +13,7 @@ import type { Graph } from "../Graph.js"
 import { Persistence } from "../Persistence.js"
 import * as Tracking from "../Tracking.js"
 import * as App from "./application.js"
+import { Recorder } from "./recorder.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
 import { choose } from "./transition.js"
 
@@ -168,22 +169,8 @@ class Run {
   private sinceYield = 0
   private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
   private readonly store: Persistence["Service"] | undefined
-  private readonly tracker: Tracking.Tracking["Service"] | undefined
-  /** With tracking: when the current step started (`performance.now()`), and how many chunks it streamed. */
-  private stepStartedAt = 0
-  private chunks = 0
-  private trackerFailed = false
-  /**
-   * With tracking: the clock reading of the last step's end while the next step can start at
-   * once (the loop went on synchronously), else -1. One clock read per step boundary: a read costs
-   * as much as a whole synchronous step.
-   */
-  private boundary = -1
-  /** With tracking: whether every step gets a `StepStarted` record, or only those that suspend. */
-  private readonly startEvery: boolean
-  /** With tracking: the step that suspended and has not ended yet (-1: none), and its action. */
-  private inFlight = -1
-  private inFlightAction = ""
+  /** With tracking: what this run tells the tracker, and when. */
+  private readonly recorder: Recorder | undefined
   /** Whether this run's interruption is watched (once per run, not per step). */
   private watched = false
 
@@ -199,11 +186,11 @@ class Run {
     this.sequenceId = start.sequenceId
     this.actions = start.graph.actions
     this.store = services.store
-    this.tracker = services.tracker
-    this.startEvery = this.tracker?.stepStarted !== "suspended"
-    if (this.tracker !== undefined) {
-      this.track({
-        _tag: "ApplicationStarted",
+    if (services.tracker === undefined) {
+      this.recorder = undefined
+    } else {
+      this.recorder = new Recorder(services.tracker, start.id, start.partitionKey)
+      this.recorder.applicationStarted({
         project: services.project,
         appId: start.id,
         partitionKey: start.partitionKey,
@@ -211,8 +198,7 @@ class Run {
         parentSequenceId: options.parentSequenceId,
         sequenceId: start.sequenceId,
         state: start.state,
-        graph: Tracking.shapeOf(start.graph),
-        at: epochOf(performance.now())
+        graph: Tracking.shapeOf(start.graph)
       })
     }
   }
@@ -235,13 +221,13 @@ class Run {
       }
       if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0
-        this.boundary = -1
-        return Effect.flatMap(Effect.yieldNow, () => this.continue())
+        this.recorder?.pause()
+        return this.watch(Effect.flatMap(Effect.yieldNow, () => this.continue()))
       }
       const action = this.actions[name]
       const sequenceId = this.sequenceId + 1
       if (action === undefined) {
-        return this.fail(this.error(name, sequenceId, "unknown-action", "is not an action of this graph"))
+        return this.fail(this.error(name, sequenceId, "unknown-action", "is not an action of this graph"), false)
       }
       const inputs = this.begin(name, sequenceId)
       let out: unknown
@@ -278,7 +264,7 @@ class Run {
     this.ran++
     this.sinceYield++
     if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
-    if (this.tracker !== undefined) this.trackStart(name, sequenceId)
+    if (this.recorder !== undefined) this.recorder.stepStarted(name, sequenceId)
     return inputs
   }
 
@@ -293,12 +279,12 @@ class Run {
   ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> | undefined {
     if (Effect.isEffect(out)) {
       this.sinceYield = 0
-      if (this.tracker !== undefined) this.suspends(name, sequenceId)
+      if (this.recorder !== undefined) this.recorder.suspended(name, sequenceId)
       return this.watch(this.resume(this.guard(out, name, sequenceId), name, sequenceId))
     }
     if (isPromiseLike(out)) {
       this.sinceYield = 0
-      if (this.tracker !== undefined) this.suspends(name, sequenceId)
+      if (this.recorder !== undefined) this.recorder.suspended(name, sequenceId)
       const promise = out
       const awaited = Effect.tryPromise({
         try: () => promise,
@@ -310,8 +296,8 @@ class Run {
     if (error !== undefined) return this.fail(error)
     if (this.store !== undefined) {
       this.sinceYield = 0
-      this.boundary = -1
-      return Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name))
+      this.recorder?.pause()
+      return this.watch(Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name)))
     }
     const haltAfter = this.options.haltAfter
     if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
@@ -328,7 +314,7 @@ class Run {
     sequenceId: number
   ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
     const store = this.store
-    if (store === undefined && this.emit === undefined && this.tracker !== undefined) {
+    if (store === undefined && this.emit === undefined && this.recorder !== undefined) {
       // Only a tracker watches: one frame both completes the step and records its failure (the
       // action was not wrapped by `observeFailure`), where `onError` and `flatMap` cost two.
       return Effect.matchCauseEffect(running, {
@@ -347,7 +333,7 @@ class Run {
       : Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(restore(running), (out) =>
           Effect.flatMap(this.completeOrFail(name, sequenceId, out), () => {
-            this.boundary = -1
+            this.recorder?.pause()
             return this.save(store, name)
           }))
       )
@@ -414,23 +400,7 @@ class Run {
     if (this.emit !== undefined) {
       this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
     }
-    if (this.tracker !== undefined) {
-      const end = performance.now()
-      this.boundary = end
-      this.inFlight = -1
-      this.track({
-        _tag: "StepCompleted",
-        appId: this.start.id,
-        partitionKey: this.start.partitionKey,
-        action: name,
-        sequenceId,
-        at: epochOf(end),
-        durationMs: end - this.stepStartedAt,
-        state: out,
-        chunks: this.chunks,
-        next
-      })
-    }
+    if (this.recorder !== undefined) this.recorder.stepCompleted(name, sequenceId, out, next)
     return undefined
   }
 
@@ -442,7 +412,7 @@ class Run {
       partitionKey: this.start.partitionKey,
       sequenceId,
       action: name,
-      emit: this.tracker === undefined ? this.emit : this.countingEmit
+      emit: this.recorder === undefined ? this.emit : this.countingEmit
     }
     const guarded = effect.pipe(
       Effect.catchDefect((cause) => Effect.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))),
@@ -468,72 +438,44 @@ class Run {
       if (this.store === undefined) void this.failed(name, sequenceId, Cause.squash(cause))
       return
     }
-    if (this.tracker !== undefined) this.trackInterrupted(name, sequenceId)
-  }
-
-  private trackInterrupted(name: string, sequenceId: number) {
-    this.inFlight = -1
-    const end = performance.now()
-    this.track({
-      _tag: "StepInterrupted",
-      appId: this.start.id,
-      partitionKey: this.start.partitionKey,
-      action: name,
-      sequenceId,
-      at: epochOf(end),
-      durationMs: end - this.stepStartedAt
-    })
-  }
-
-  /** A tracked step suspends: it is in flight until it ends, and may get its `StepStarted` now. */
-  private suspends(name: string, sequenceId: number) {
-    this.inFlight = sequenceId
-    this.inFlightAction = name
-    if (!this.startEvery) this.trackStarted(name, sequenceId)
+    if (this.recorder !== undefined) this.recorder.stepInterrupted(name, sequenceId)
   }
 
   /**
-   * When only a tracker watches, this run's first suspension is wrapped, once, to record the step
-   * in flight when the run is interrupted: the rest of the run executes inside that effect, and a
-   * frame per step would cost every step (an interrupted fiber skips `matchCauseEffect`'s
-   * failure handler, which `resume` uses).
+   * With tracking, this run's first suspension (an action's Effect or Promise, a save, a yield) is
+   * wrapped, once, to record how the run stops when it does not stop by itself: interrupted (with
+   * the step in flight, if any) or failed outside a step (a save that failed). The rest of the run
+   * executes inside that effect, and a frame per step would cost every step (an interrupted fiber
+   * skips `matchCauseEffect`'s failure handler, which `resume` uses when only a tracker watches).
    */
   private watch(effect: Effect.Effect<Application<any, any, any, any>, unknown, unknown>) {
-    if (this.watched || this.tracker === undefined || this.emit !== undefined || this.store !== undefined) return effect
+    const recorder = this.recorder
+    if (this.watched || recorder === undefined) return effect
     this.watched = true
     return Effect.onExit(effect, (exit) => {
-      if (Exit.isFailure(exit) && this.inFlight >= 0 && Cause.hasInterrupts(exit.cause)) {
-        this.trackInterrupted(this.inFlightAction, this.inFlight)
+      if (Exit.isFailure(exit)) {
+        if (Cause.hasInterrupts(exit.cause)) recorder.interruptedInFlight()
+        recorder.stopped(Cause.hasInterruptsOnly(exit.cause) ? "interrupted" : "failed", this.sequenceId, this.next)
       }
       return Effect.void
     })
   }
 
-  private fail(error: ActionError) {
-    return this.emit === undefined && this.store === undefined && this.tracker === undefined
+  /** Fails the run with `error` (`started`: whether the failing step had started). */
+  private fail(error: ActionError, started = true) {
+    return this.emit === undefined && this.store === undefined && this.recorder === undefined
       ? Effect.fail(error)
-      : Effect.flatMap(this.failed(error.action, error.sequenceId, error), () => Effect.fail(error))
+      : Effect.flatMap(this.failed(error.action, error.sequenceId, error, started), () => Effect.fail(error))
   }
 
   /** Reports a failed step to listeners and records it, so that it runs again on load. */
-  private failed(name: string, sequenceId: number, error: unknown): Effect.Effect<void> {
+  private failed(name: string, sequenceId: number, error: unknown, started = true): Effect.Effect<void> {
     if (this.emit !== undefined) {
       this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
     }
-    if (this.tracker !== undefined) {
-      const end = performance.now()
-      this.boundary = -1
-      this.inFlight = -1
-      this.track({
-        _tag: "StepFailed",
-        appId: this.start.id,
-        partitionKey: this.start.partitionKey,
-        action: name,
-        sequenceId,
-        at: epochOf(end),
-        durationMs: end - this.stepStartedAt,
-        error
-      })
+    if (this.recorder !== undefined) {
+      this.recorder.stepFailed(name, sequenceId, error, started)
+      this.recorder.stopped("failed", this.sequenceId, this.next)
     }
     if (this.store === undefined) return Effect.void
     return Effect.ignore(this.store.saveFailure({
@@ -546,44 +488,10 @@ class Run {
     }))
   }
 
-  /** A step starts: at the last step's end when the loop went straight on, else now. */
-  private trackStart(name: string, sequenceId: number) {
-    this.stepStartedAt = this.boundary >= 0 ? this.boundary : performance.now()
-    this.boundary = -1
-    this.chunks = 0
-    if (this.startEvery) this.trackStarted(name, sequenceId)
-  }
-
-  private trackStarted(name: string, sequenceId: number) {
-    this.track({
-      _tag: "StepStarted",
-      appId: this.start.id,
-      partitionKey: this.start.partitionKey,
-      action: name,
-      sequenceId,
-      at: epochOf(this.stepStartedAt)
-    })
-  }
-
   /** Forwards events to the listener, counting this application's chunks for tracking. */
   private readonly countingEmit: Emit = (event) => {
-    if (event._tag === "Chunk" && event.appId === this.start.id) this.chunks++
+    if (event._tag === "Chunk" && event.appId === this.start.id) this.recorder!.chunks++
     if (this.emit !== undefined) this.emit(event)
-  }
-
-  /** Hands a record to the tracker; a tracker that throws is reported once per run, never rethrown. */
-  private track(record: Tracking.Record) {
-    try {
-      this.tracker!.record(record)
-    } catch (cause) {
-      if (!this.trackerFailed) {
-        this.trackerFailed = true
-        console.warn(
-          `teasel: tracking failed for application "${this.start.id}" (${record._tag}); the run goes on, further tracking failures of this run are not reported:`,
-          cause
-        )
-      }
-    }
   }
 
   private error(name: string, sequenceId: number, reason: ActionError["reason"], what: string, cause?: unknown) {
@@ -605,6 +513,9 @@ class Run {
   }
 
   private finish() {
+    if (this.recorder !== undefined) {
+      this.recorder.finish(this.next === undefined ? "ended" : "halted", this.sequenceId, this.next)
+    }
     return App.make({
       graph: this.start.graph,
       id: this.start.id,
@@ -631,9 +542,6 @@ const undeclaredWrites = (before: object, after: object, writes: ReadonlyArray<s
   }
   return out
 }
-
-/** A `performance.now()` reading as epoch milliseconds. */
-const epochOf = (now: number): number => performance.timeOrigin + now
 
 const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
   typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"

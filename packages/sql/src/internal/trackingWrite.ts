@@ -10,7 +10,7 @@
  * whose value changed (by reference: states are immutable and share what they did not change).
  */
 import { createHash } from "node:crypto"
-import type { Tracking } from "@teasel/core"
+import { Tracking } from "@teasel/core"
 import { Lru } from "./lru.js"
 
 /** A value a statement is bound to. */
@@ -138,7 +138,7 @@ export const make = (options: {
       app.updatedAt = at
       return app
     }
-    for (const r of records) {
+    for (const r of records.flatMap(Tracking.expand)) {
       switch (r._tag) {
         case "ApplicationStarted": {
           const [graphId, shape] = graphOf(r.graph)
@@ -223,6 +223,15 @@ export const make = (options: {
           app.runningSeq = null
           app.runningAction = null
           app.error = null
+          break
+        }
+        case "ApplicationStopped": {
+          const app = appOf(r.partitionKey, r.appId, r.at)
+          // A failed or interrupted run keeps the error its step left.
+          app.status = r.reason === "ended" ? "completed" : r.reason
+          app.lastSeq = Math.max(app.lastSeq, r.sequenceId)
+          app.runningSeq = null
+          app.runningAction = null
           break
         }
         case "StepFailed":
