@@ -1,0 +1,243 @@
+/**
+ * The step loop's recorder on a clock the test moves: which records a run gets, how fast steps are
+ * grouped and how their time is shared, all without depending on how fast this machine is.
+ */
+import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { Tracking } from "../src/index.js"
+import { FAST_MS, MAX_WINDOW, Recorder } from "../src/internal/recorder.js"
+
+/** A recorder on a clock that only moves when the test says, with the records it gave. */
+const setup = (stepStarted: "always" | "suspended" = "suspended") => {
+  let t = 1_000
+  let reads = 0
+  const records: Array<Tracking.Record> = []
+  const recorder = new Recorder(
+    Tracking.Tracking.of({ record: (r) => void records.push(r), stepStarted }),
+    "app",
+    "",
+    () => {
+      reads++
+      return t
+    }
+  )
+  recorder.applicationStarted({
+    project: "p",
+    appId: "app",
+    partitionKey: "",
+    parentId: undefined,
+    parentSequenceId: undefined,
+    sequenceId: 0,
+    state: { n: 0 },
+    graph: { actions: [], transitions: [], entrypoint: "a", mermaid: "" }
+  })
+  let seq = 0
+  return {
+    records,
+    recorder,
+    reads: () => reads,
+    advance: (ms: number) => {
+      t += ms
+    },
+    /** One synchronous step taking `ms`; with `ends`, the application ends after it. */
+    sync: (ms: number, ends = false) => {
+      seq++
+      recorder.stepStarted("a", seq)
+      t += ms
+      recorder.stepCompleted("a", seq, { n: seq }, ends ? undefined : "a")
+    },
+    /** One step that suspends after `before` ms of synchronous work and completes `after` ms later. */
+    suspending: (before: number, after: number) => {
+      seq++
+      recorder.stepStarted("s", seq)
+      t += before
+      recorder.suspended("s", seq)
+      t += after
+      recorder.stepCompleted("s", seq, { n: seq }, "a")
+    },
+    /** One step that fails after `ms`. */
+    failing: (ms: number) => {
+      seq++
+      recorder.stepStarted("f", seq)
+      t += ms
+      recorder.stepFailed("f", seq, new Error("boom"), true)
+    },
+    seq: () => seq,
+    origin: performance.timeOrigin
+  }
+}
+
+const tags = (records: ReadonlyArray<Tracking.Record>) =>
+  records.map((r) => (r._tag === "StepsCompleted" ? `StepsCompleted:${r.sequenceId}+${r.actions.length}` : `${r._tag}${"sequenceId" in r && r._tag !== "ApplicationStarted" ? `:${r.sequenceId}` : ""}`))
+
+describe("Recorder: fast synchronous steps", () => {
+  it("groups them in windows that double up to the maximum, one clock read per group", () => {
+    const run = setup()
+    const fast = FAST_MS / 10
+    for (let i = 0; i < 300; i++) run.sync(fast)
+    run.recorder.finish("halted", run.seq(), "a")
+    const groups = run.records.filter((r) => r._tag === "StepsCompleted")
+    // 1 alone, then 2, 4, 8, 16, 32, then 64s, and what is left at the end.
+    expect(run.records[1]).toMatchObject({ _tag: "StepCompleted", sequenceId: 1 })
+    expect(groups.map((g) => g.actions.length)).toEqual([2, 4, 8, 16, 32, 64, 64, 64, 45])
+    expect(Math.max(...groups.map((g) => g.actions.length))).toBe(MAX_WINDOW)
+    // The application's start, one per group (and the lone first step), and the stop.
+    expect(run.reads()).toBe(1 + 1 + groups.length)
+    expect(run.records.at(-1)).toMatchObject({ _tag: "ApplicationStopped", reason: "halted", sequenceId: 300, next: "a" })
+  })
+
+  it("shares each group's time evenly: expanded, every step has its duration and ends where the next starts", () => {
+    const run = setup()
+    for (let i = 0; i < 100; i++) run.sync(0.0001, i === 99)
+    run.recorder.finish("ended", run.seq(), undefined)
+    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted")
+    expect(steps.map((s) => s.sequenceId)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+    expect(steps.map((s) => s.state)).toEqual(Array.from({ length: 100 }, (_, i) => ({ n: i + 1 })))
+    for (const [i, s] of steps.entries()) {
+      expect(s.durationMs).toBeCloseTo(0.0001, 9)
+      // `at` is epoch milliseconds: a double that close to 2e12 resolves about 0.25 µs.
+      expect(s.at - run.origin).toBeCloseTo(1_000 + (i + 1) * 0.0001, 3)
+      expect(s.next).toBe(i === 99 ? undefined : "a")
+    }
+  })
+
+  it("times a slow step on its own, and a group holding one shrinks the window back to 1", () => {
+    const run = setup()
+    for (let i = 0; i < 7; i++) run.sync(0.0001) // 1 alone, then groups of 2 and 4
+    run.sync(5) // the window is 8 now: this slow step lands in a group that shares its 5 ms
+    for (let i = 0; i < 7; i++) run.sync(0.0001)
+    // That group (the slow step and 7 fast ones) closes when its window is full.
+    run.sync(0.0001) // the window is 1 again: this step is timed on its own
+    run.recorder.finish("halted", run.seq(), "a")
+    expect(tags(run.records.slice(1))).toEqual([
+      "StepCompleted:1", "StepsCompleted:2+2", "StepsCompleted:4+4", "StepsCompleted:8+8", "StepCompleted:16", "ApplicationStopped:16"
+    ])
+    const slowGroup = run.records.find((r) => r._tag === "StepsCompleted" && r.sequenceId === 8)
+    expect(slowGroup?._tag === "StepsCompleted" && slowGroup.durationMs).toBeCloseTo(5 + 7 * 0.0001, 9)
+    const alone = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 16)
+    expect(alone?._tag === "StepCompleted" && alone.durationMs).toBeCloseTo(0.0001, 9)
+  })
+
+  it("steps slower than the threshold are each timed on their own, with exact durations", () => {
+    const run = setup()
+    for (let i = 0; i < 10; i++) run.sync(FAST_MS * 4)
+    run.recorder.finish("halted", run.seq(), "a")
+    const completed = run.records.filter((r) => r._tag === "StepCompleted")
+    expect(completed).toHaveLength(10)
+    expect(run.records.some((r) => r._tag === "StepsCompleted")).toBe(false)
+    for (const c of completed) expect(c._tag === "StepCompleted" && c.durationMs).toBeCloseTo(FAST_MS * 4, 9)
+  })
+})
+
+describe("Recorder: suspensions, failures and StepStarted", () => {
+  it("a step that suspends closes the group before it, gets its StepStarted, and is timed on its own", () => {
+    const run = setup("suspended")
+    for (let i = 0; i < 3; i++) run.sync(0.0001) // 1 alone, 2-3 grouped
+    run.sync(0.0001) // 4 opens a group of up to 4
+    run.suspending(0.0001, 7)
+    run.recorder.finish("halted", run.seq(), "a")
+    expect(tags(run.records.slice(1))).toEqual([
+      "StepCompleted:1", "StepsCompleted:2+2", "StepCompleted:4", "StepStarted:5", "StepCompleted:5", "ApplicationStopped:5"
+    ])
+    const started = run.records.find((r) => r._tag === "StepStarted")!
+    const completed = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 5)!
+    // Step 4 and step 5's synchronous part shared their 0.0002 ms; step 5 then ran 7 ms more.
+    expect(started.at - run.origin).toBeCloseTo(1_000 + 4 * 0.0001, 3)
+    expect(completed._tag === "StepCompleted" && completed.durationMs).toBeCloseTo(7.0001, 6)
+  })
+
+  it("right after a boundary, a suspending step needs no clock read to start", () => {
+    const run = setup("suspended")
+    run.suspending(0, 2)
+    const before = run.reads()
+    run.suspending(0, 3)
+    expect(run.reads() - before).toBe(1) // its end only
+    expect(run.records.filter((r) => r._tag === "StepCompleted").map((r) => r._tag === "StepCompleted" && r.durationMs)).toEqual([2, 3])
+  })
+
+  it("with stepStarted \"always\", steps timed on their own get a StepStarted; grouped ones are told by their group", () => {
+    const run = setup("always")
+    for (let i = 0; i < 3; i++) run.sync(0.0001)
+    run.sync(FAST_MS * 4) // lands in a group of 4 (window 4) with nothing else: closes at finish
+    run.recorder.finish("halted", run.seq(), "a")
+    expect(tags(run.records.slice(1))).toEqual([
+      "StepStarted:1", "StepCompleted:1", "StepsCompleted:2+2", "StepStarted:4", "StepCompleted:4", "ApplicationStopped:4"
+    ])
+  })
+
+  it("a failing step in a group shares the group's time; the steps before it are recorded first", () => {
+    const run = setup("always")
+    for (let i = 0; i < 4; i++) run.sync(0.0001) // 1 alone, 2-3, then 4 opens a group
+    run.failing(0.0001)
+    run.recorder.stopped("failed", 4, "f")
+    expect(tags(run.records.slice(1))).toEqual([
+      "StepStarted:1", "StepCompleted:1", "StepsCompleted:2+2", "StepStarted:4", "StepCompleted:4", "StepStarted:5", "StepFailed:5", "ApplicationStopped:4"
+    ])
+    const failed = run.records.find((r) => r._tag === "StepFailed")
+    expect(failed?._tag === "StepFailed" && failed.durationMs).toBeCloseTo(0.0001, 9)
+  })
+
+  it("records how the run stopped once: the first reason wins", () => {
+    const run = setup()
+    run.sync(1)
+    run.recorder.stopped("failed", 1, "a")
+    run.recorder.stopped("interrupted", 1, "a")
+    expect(run.records.filter((r) => r._tag === "ApplicationStopped")).toMatchObject([{ reason: "failed" }])
+  })
+})
+
+describe("Recorder: any run", () => {
+  type Op =
+    | { readonly _tag: "sync"; readonly ms: number }
+    | { readonly _tag: "suspend"; readonly before: number; readonly after: number }
+    | { readonly _tag: "pause" }
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ _tag: fc.constant("sync" as const), ms: fc.oneof(fc.constant(0.00005), fc.constant(0.0002), fc.double({ min: 0, max: 3, noNaN: true })) }) },
+    { weight: 1, arbitrary: fc.record({ _tag: fc.constant("suspend" as const), before: fc.double({ min: 0, max: 0.001, noNaN: true }), after: fc.double({ min: 0, max: 10, noNaN: true }) }) },
+    { weight: 1, arbitrary: fc.record({ _tag: fc.constant("pause" as const) }) }
+  )
+
+  it("records every step exactly once, in order, with times that add up to the time that passed", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.constantFrom("always" as const, "suspended" as const), (ops, mode) => {
+        const run = setup(mode)
+        let total = 0
+        for (const o of ops) {
+          if (o._tag === "sync") {
+            run.sync(o.ms)
+            total += o.ms
+          } else if (o._tag === "suspend") {
+            run.suspending(o.before, o.after)
+            total += o.before + o.after
+          } else {
+            run.recorder.pause()
+            run.advance(1) // time between stretches belongs to no step
+          }
+        }
+        run.recorder.finish("halted", run.seq(), "a")
+        const expanded = run.records.flatMap(Tracking.expand)
+        const completed = expanded.filter((r) => r._tag === "StepCompleted")
+        expect(completed.map((r) => r.sequenceId)).toEqual(Array.from({ length: run.seq() }, (_, i) => i + 1))
+        const sum = completed.reduce((s, r) => s + r.durationMs, 0)
+        expect(sum).toBeCloseTo(total, 6)
+        let last = -Infinity
+        for (const r of expanded) {
+          if (r._tag === "StepCompleted" || r._tag === "StepStarted") {
+            expect(r.at).toBeGreaterThanOrEqual(last - 1e-3)
+            last = r.at
+          }
+        }
+        // Every StepStarted comes right before its step's completion (nothing else runs between).
+        for (const [i, r] of expanded.entries()) {
+          if (r._tag === "StepStarted") expect(expanded[i + 1]).toMatchObject({ _tag: "StepCompleted", sequenceId: r.sequenceId })
+        }
+        // A suspending step always has its StepStarted, in both modes.
+        const suspending = completed.filter((r) => r.action === "s").map((r) => r.sequenceId)
+        const startedOf = new Set(expanded.filter((r) => r._tag === "StepStarted").map((r) => r.sequenceId))
+        expect(suspending.every((s) => startedOf.has(s))).toBe(true)
+        expect(run.records.at(-1)).toMatchObject({ _tag: "ApplicationStopped", reason: "halted" })
+      }),
+      { seed: 20261121, numRuns: 200 }
+    )
+  })
+})
