@@ -3,9 +3,11 @@
  * page at a time), the state at a step and at the step before it, and a parallel step's children
  * with how many succeeded, failed or were interrupted. `teasel ui` is built on it.
  *
- * An application's status is read with its tracker's liveness: an application whose tracker
- * closed (or has not been heard from for ten seconds) while a step was running was interrupted,
- * and one that stopped between steps, with a next action, was halted.
+ * An application's status is the one its last run stopped with (completed, halted, failed,
+ * interrupted). A run that never said how it stopped (its process was killed) is read with its
+ * tracker's liveness: an application whose tracker closed (or has not been heard from for ten
+ * seconds) while a step was running was interrupted, and one that stopped between steps, with a
+ * next action, was halted.
  *
  * @since 0.1.0
  */

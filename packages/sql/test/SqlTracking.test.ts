@@ -111,6 +111,65 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
     expect(step).toMatchObject({ action: "tick", status: "completed", next: "tick", state: expectedAt(5), previous: expectedAt(4) })
   })
 
+  it("stores the steps of a group record (StepsCompleted) one row each, with their states and shared times", async () => {
+    const project = unique("groups")
+    const id = unique("app")
+    const at = Date.now()
+    const graph = Graph.make({ actions: { inc: (s: { n: number }) => ({ n: s.n + 1 }) }, transitions: [["inc", "inc"]], entrypoint: "inc" })
+    const records: ReadonlyArray<Tracking.Record> = [
+      {
+        _tag: "ApplicationStarted", project, appId: id, partitionKey: "", parentId: undefined, parentSequenceId: undefined,
+        sequenceId: 0, state: { n: 0 }, graph: Tracking.shapeOf(graph), at
+      },
+      { _tag: "StepCompleted", appId: id, partitionKey: "", action: "inc", sequenceId: 1, at: at + 1, durationMs: 1, state: { n: 1 }, chunks: 0, next: "inc" },
+      {
+        _tag: "StepsCompleted", appId: id, partitionKey: "", sequenceId: 2, actions: Array.from({ length: 100 }, () => "inc"),
+        states: Array.from({ length: 100 }, (_, i) => ({ n: i + 2 })), next: "inc", at: at + 3, durationMs: 2
+      },
+      { _tag: "ApplicationStopped", appId: id, partitionKey: "", reason: "halted", sequenceId: 101, next: "inc", at: at + 3 }
+    ]
+    await tracked(backend, project, Effect.flatMap(Effect.service(Tracking.Tracking), (t) => Effect.sync(() => records.forEach(t.record))))
+    const [app] = (await read(backend, (s) => s.applications({ project }))).items
+    expect(app).toMatchObject({ appId: id, status: "halted", steps: 101, lastAction: "inc", next: "inc" })
+    const steps = await read(backend, (s) => s.steps({ partitionKey: "", appId: id, limit: 200 }))
+    expect(steps.items.map((s) => s.sequenceId)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1))
+    expect(steps.items[1]!.startedAt).toBeCloseTo(at + 1, 6)
+    expect(steps.items.slice(1).every((s) => Math.abs(s.durationMs! - 0.02) < 1e-9)).toBe(true)
+    expect(steps.items.at(-1)!.startedAt + steps.items.at(-1)!.durationMs!).toBeCloseTo(at + 3, 3)
+    const states = await read(backend, (s) =>
+      Effect.forEach([1, 2, 50, 101], (n) => s.stateAt({ partitionKey: "", appId: id, sequenceId: n })))
+    expect(states).toEqual([{ n: 1 }, { n: 2 }, { n: 50 }, { n: 101 }])
+  })
+
+  it("stores a long run of fast synchronous steps completely, and its status as soon as it stops", async () => {
+    const project = unique("fast")
+    const id = unique("app")
+    const inc = (s: { n: number }) => ({ n: s.n + 1 })
+    const graph = Graph.make({ actions: { inc, stop: (s: { n: number }) => s }, transitions: [["inc", "stop", (s) => s.n >= 5_000], ["inc", "inc"]], entrypoint: "inc" })
+    await Effect.runPromise(
+      Effect.scoped(Effect.gen(function*() {
+        const halted = yield* Application.run(Application.make({ graph, state: { n: 0 }, id }), { haltBefore: ["stop"] })
+        expect(halted.state.n).toBe(5_000)
+        // The tracker is still open (its session alive): the application shows as halted at once.
+        let app: TrackingStore.Application | undefined
+        for (let i = 0; i < 100 && app?.status !== "halted"; i++) {
+          yield* Effect.sleep(20)
+          app = yield* Effect.promise(() => read(backend, (s) => s.applications({ project })).then((p) => p.items[0]))
+        }
+        expect(app).toMatchObject({ status: "halted", steps: 5_000, next: "stop" })
+      })).pipe(
+        Effect.provide(backend.tracking({ flushInterval: "20 millis" })),
+        Effect.provideService(Tracking.CurrentProject, project)
+      )
+    )
+    const steps = await read(backend, (s) => s.steps({ partitionKey: "", appId: id, limit: 10, around: 2_500 }))
+    expect(steps.total).toBe(5_000)
+    expect(steps.items.every((s) => s.status === "completed" && s.action === "inc" && s.durationMs! >= 0)).toBe(true)
+    const states = await read(backend, (s) =>
+      Effect.forEach([1, 64, 2_500, 5_000], (n) => s.stateAt({ partitionKey: "", appId: id, sequenceId: n })))
+    expect(states).toEqual([{ n: 1 }, { n: 64 }, { n: 2_500 }, { n: 5_000 }])
+  })
+
   it("lists a parallel step's children in task order, with results, aggregates and the slowest", async () => {
     const project = unique("fan")
     const id = unique("parent")
