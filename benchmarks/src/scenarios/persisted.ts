@@ -35,6 +35,8 @@ const FANOUT = 10_000
 const SQLITE_STEP_TARGET_US = 60
 const PG_STEP_TARGET_US = 400
 const SQLITE_FANOUT_TARGET_S = 1.5
+/** Tracking into the same file may slow a persisted step by at most this much. */
+const TRACKED_OVERHEAD_TARGET = 0.2
 
 // Measured on this machine with each library's SQLite persistence, for the note beside LangGraph.
 const REFERENCE = "reference figures here: Burr ~1,300 us, LangGraph JS ~1,055 us per persisted step"
@@ -66,14 +68,16 @@ const pgSchema = async () => {
   return { schema, drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).then(() => undefined) }
 }
 
-type Store = Layer.Layer<Persistence.Persistence, unknown>
-
 /**
  * Teasel: the counter loop of `loop` (a and b taking turns; it ends after `STEPS` steps), each step
  * saved to `store`. The store is opened once (its runtime outlives the runs); each run is a new
  * application, and reads its last step back to check it was saved.
  */
-const teaselStep = async (name: string, store: Store, release: () => Promise<void>): Promise<Scenario.Run> => {
+const teaselStep = async (
+  name: string,
+  store: Layer.Layer<Persistence.Persistence, unknown, never>,
+  release: () => Promise<void>
+): Promise<Scenario.Run> => {
   const { Effect, ManagedRuntime } = await import("effect")
   const { Application, Graph, Persistence } = await import("@teasel/core")
   const graph = Graph.make({
@@ -112,6 +116,25 @@ const teaselSqliteStep: Scenario.Subject = {
     const { SqlPersistence } = await import("@teasel/sql")
     const dir = await tempDir("sqlite-step")
     return teaselStep("teasel", SqlPersistence.layerSqlite({ filename: dir.file }), async () => dir.remove())
+  }
+}
+
+/**
+ * The same, tracked into the same SQLite file as it persists to, over one connection: what the
+ * demo and `teasel ui` use. The tracker's own writes happen on its fiber while the run goes on.
+ */
+const teaselTrackedStep: Scenario.Subject = {
+  name: "teasel-tracked",
+  steps: STEPS,
+  note: "teasel with SqlTracking in the same SQLite file (one SqliteClient), as `pnpm demo` runs",
+  setup: async () => {
+    const { Layer } = await import("effect")
+    const { SqliteClient, SqlPersistence, SqlTracking } = await import("@teasel/sql")
+    const dir = await tempDir("sqlite-tracked")
+    const layer = Layer.mergeAll(SqlPersistence.layer, SqlTracking.layer).pipe(
+      Layer.provide(SqliteClient.layer({ filename: dir.file }))
+    )
+    return teaselStep("teasel-tracked", layer, async () => dir.remove())
   }
 }
 
@@ -288,8 +311,21 @@ export const sqliteStep = Scenario.make({
   figure: Scenario.microsecondsPerStep,
   warmupRuns: 3,
   timedRuns: 10,
-  subjects: [teaselSqliteStep, teaselMemoryStep, langgraphSqliteStep, langgraphMemoryStep],
-  targets: [perStepTarget(SQLITE_STEP_TARGET_US)]
+  subjects: [teaselSqliteStep, teaselTrackedStep, teaselMemoryStep, langgraphSqliteStep, langgraphMemoryStep],
+  targets: [
+    perStepTarget(SQLITE_STEP_TARGET_US),
+    {
+      subject: "teasel-tracked",
+      description: `tracking <= ${TRACKED_OVERHEAD_TARGET * 100}% over teasel`,
+      met: (samples) => {
+        const t = samples("teasel-tracked")?.usPerStep
+        const u = samples("teasel")?.usPerStep
+        if (t === undefined || u === undefined) return undefined
+        const extra = t / u - 1
+        return { met: extra <= TRACKED_OVERHEAD_TARGET, actual: `+${(extra * 100).toFixed(0)}% (+${(t - u).toFixed(1)} us/step)` }
+      }
+    }
+  ]
 })
 
 export const pgStep = Scenario.make({
