@@ -74,7 +74,7 @@ const expectedAt = (n: number): Counter => {
 const read = <A>(backend: Backend, f: (store: TrackingStore.TrackingStore["Service"]) => Effect.Effect<A, unknown>) =>
   Effect.runPromise(Effect.flatMap(Effect.service(TrackingStore.TrackingStore), f).pipe(Effect.provide(backend.store())) as Effect.Effect<A>)
 
-const tracked = <A, E>(backend: Backend, project: string, program: Effect.Effect<A, E, never>, options?: SqlTracking.Options) =>
+const tracked = <A, E>(backend: Backend, project: string, program: Effect.Effect<A, E, Tracking.Tracking>, options?: SqlTracking.Options) =>
   Effect.runPromiseExit(
     program.pipe(Effect.provide(backend.tracking(options)), Effect.provideService(Tracking.CurrentProject, project))
   )
