@@ -18,9 +18,9 @@
  *
  * @since 0.1.0
  */
-import { Array as Arr, Cause, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { Array as Arr, Cause, Context, Effect, Exit, Layer, Option } from "effect"
 import { Persistence, PersistenceError } from "@teasel/core"
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
 import { SqlClient, SqlError, type Statement } from "effect/sql"
 import { diff, digestsOf, type Known } from "./internal/delta.js"
@@ -29,6 +29,7 @@ import { Lru } from "./internal/lru.js"
 import { migrate } from "./internal/schema.js"
 import * as SqliteSync from "./internal/sqliteSync.js"
 import type { KeyRow, Prepared, Query, StepRow, Stored } from "./internal/sqliteSync.js"
+import * as Clients from "./internal/clients.js"
 import * as SqliteClient from "./SqliteClient.js"
 
 /**
@@ -414,7 +415,7 @@ export const make = (
  * @example
  * ```ts
  * import { Array as Arr, Effect, Layer, Redacted } from "effect"
- * import { PgClient } from "@effect/sql-pg"
+ * import type { PgClient } from "@effect/sql-pg"
  * import { Application } from "@teasel/core"
  * import { SqlPersistence } from "@teasel/sql"
  * declare const app: Application.Application<{ n: number }, "a">
@@ -451,7 +452,7 @@ export const layer: Layer.Layer<Persistence.Persistence, LayerError, SqlClient.S
 export const layerSqlite = (
   options: SqliteClient.SqliteClientConfig & Options
 ): Layer.Layer<Persistence.Persistence, LayerError> =>
-  Layer.effect(Persistence.Persistence, make(options)).pipe(Layer.provide(SqliteClient.layer(options)))
+  Clients.onSqlite(Layer.effect(Persistence.Persistence, make(options)), options)
 
 /**
  * PostgreSQL persistence (through `@effect/sql-pg`), at `url`; other settings of the connection
@@ -470,10 +471,7 @@ export const layerSqlite = (
  */
 export const layerPg = (
   options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url"> & Options
-): Layer.Layer<Persistence.Persistence, LayerError> =>
-  Layer.effect(Persistence.Persistence, make(options)).pipe(
-    Layer.provide(PgClient.layer({ ...options, url: Redacted.make(options.url) }))
-  )
+): Layer.Layer<Persistence.Persistence, LayerError> => Clients.onPg(Layer.effect(Persistence.Persistence, make(options)), options)
 
 /**
  * The failed attempts recorded for an application, oldest first (the `Persistence` service only

@@ -15,13 +15,14 @@
  *
  * @since 0.1.0
  */
-import { Cause, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Cause, Duration, Effect, Layer, Option, type Scope } from "effect"
 import { Tracking } from "@teasel/core"
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
 import { SqlClient, SqlError } from "effect/sql"
 import { migrate } from "./internal/trackingSchema.js"
 import * as Write from "./internal/trackingWrite.js"
+import * as Clients from "./internal/clients.js"
 import * as SqliteClient from "./SqliteClient.js"
 
 /**
@@ -251,7 +252,7 @@ export const layer: Layer.Layer<Tracking.Tracking, LayerError, SqlClient.SqlClie
 export const layerSqlite = (
   options: SqliteClient.SqliteClientConfig & Options
 ): Layer.Layer<Tracking.Tracking, LayerError> =>
-  Layer.effect(Tracking.Tracking, make(options)).pipe(Layer.provide(SqliteClient.layer(options)))
+  Clients.onSqlite(Layer.effect(Tracking.Tracking, make(options)), options)
 
 /**
  * Tracking in PostgreSQL (through `@effect/sql-pg`), at `url`.
@@ -269,7 +270,4 @@ export const layerSqlite = (
  */
 export const layerPg = (
   options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url"> & Options
-): Layer.Layer<Tracking.Tracking, LayerError> =>
-  Layer.effect(Tracking.Tracking, make(options)).pipe(
-    Layer.provide(PgClient.layer({ ...options, url: Redacted.make(options.url) }))
-  )
+): Layer.Layer<Tracking.Tracking, LayerError> => Clients.onPg(Layer.effect(Tracking.Tracking, make(options)), options)

@@ -13,10 +13,13 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { Tracking } from "@teasel/core"
+import type { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
 import { SqlClient, type SqlError } from "effect/sql"
+import * as Clients from "./internal/clients.js"
 import { migrate } from "./internal/trackingSchema.js"
 import type { Value } from "./internal/trackingWrite.js"
+import type * as SqliteClient from "./SqliteClient.js"
 
 /**
  * Where an application stands.
@@ -608,6 +611,44 @@ export const make: Effect.Effect<
  */
 export const layer: Layer.Layer<TrackingStore, SqlError.SqlError | Migrator.MigrationError, SqlClient.SqlClient> = Layer
   .effect(TrackingStore, make)
+
+/**
+ * The reading service over a SQLite file that `SqlTracking.layerSqlite` writes (its tables are
+ * created when the file is new). A `busyTimeout` lets it wait while a tracker writes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { TrackingStore } from "@teasel/sql"
+ * Effect.flatMap(Effect.service(TrackingStore.TrackingStore), (store) => store.projects()).pipe(
+ *   Effect.provide(TrackingStore.layerSqlite({ filename: ".teasel/teasel.db", busyTimeout: 2_000 }))
+ * )
+ * ```
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerSqlite = (
+  options: SqliteClient.SqliteClientConfig
+): Layer.Layer<TrackingStore, SqlError.SqlError | Migrator.MigrationError> => Clients.onSqlite(layer, options)
+
+/**
+ * The reading service over the PostgreSQL database that `SqlTracking.layerPg` writes, at `url`
+ * (other settings of the pool beside it, such as `startupParameters: { search_path }`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { TrackingStore } from "@teasel/sql"
+ * Effect.flatMap(Effect.service(TrackingStore.TrackingStore), (store) => store.projects()).pipe(
+ *   Effect.provide(TrackingStore.layerPg({ url: "postgres://postgres@127.0.0.1:5432/app" }))
+ * )
+ * ```
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerPg = (
+  options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url">
+): Layer.Layer<TrackingStore, SqlError.SqlError | Migrator.MigrationError> => Clients.onPg(layer, options)
 
 const parse = (json: string | null): unknown => {
   if (json === null) return undefined

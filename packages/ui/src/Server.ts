@@ -12,8 +12,8 @@ import { existsSync, readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer, ManagedRuntime } from "effect"
-import { SqliteClient, TrackingStore } from "@teasel/sql"
+import { Effect, type Layer, ManagedRuntime } from "effect"
+import { TrackingStore } from "@teasel/sql"
 
 /**
  * Where the server listens and what it reads.
@@ -28,7 +28,13 @@ import { SqliteClient, TrackingStore } from "@teasel/sql"
  */
 export interface Options {
   /** The SQLite file the applications were tracked in (`SqlTracking.layerSqlite`). */
-  readonly filename: string
+  readonly filename?: string | undefined
+  /**
+   * Instead of `filename`: the PostgreSQL database they were tracked in (`SqlTracking.layerPg`), as
+   * a `postgres://` URL; `pgSchema` names the schema when it is not the default search path.
+   */
+  readonly url?: string | undefined
+  readonly pgSchema?: string | undefined
   /** Default 7241; 0 picks a free port. */
   readonly port?: number | undefined
   /** Default `127.0.0.1`. Anything else exposes the store to whoever can reach that address. */
@@ -65,6 +71,25 @@ export const defaultHost = "127.0.0.1"
 
 const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
 
+/** Where the server reads: exactly one of a SQLite file and a PostgreSQL URL. */
+const storeLayer = (options: Options): Layer.Layer<TrackingStore.TrackingStore, unknown> => {
+  if ((options.filename === undefined) === (options.url === undefined)) {
+    throw new Error(
+      `teasel ui reads one tracking store: give either a SQLite filename or a PostgreSQL url (got ${
+        options.filename === undefined ? "neither" : `both "${options.filename}" and a url`
+      })`
+    )
+  }
+  if (options.url !== undefined) {
+    return TrackingStore.layerPg({
+      url: options.url,
+      connectTimeout: "5 seconds",
+      ...(options.pgSchema === undefined ? {} : { startupParameters: { search_path: options.pgSchema } })
+    })
+  }
+  return TrackingStore.layerSqlite({ filename: options.filename!, busyTimeout: 2_000 })
+}
+
 /**
  * Starts the server; resolves once it listens.
  *
@@ -79,9 +104,7 @@ const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
  */
 export const start = async (options: Options): Promise<Server> => {
   const host = options.host ?? defaultHost
-  const runtime = ManagedRuntime.make(
-    Layer.provideMerge(TrackingStore.layer, SqliteClient.layer({ filename: options.filename, busyTimeout: 2_000 }))
-  )
+  const runtime = ManagedRuntime.make(storeLayer(options))
   // Opens the file (creating the tables when a store is new), so that a bad path fails here.
   const store = await runtime.runPromise(Effect.service(TrackingStore.TrackingStore))
   const run = <A>(effect: Effect.Effect<A, unknown>) => runtime.runPromise(effect)

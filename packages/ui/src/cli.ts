@@ -1,10 +1,11 @@
 /**
  * The `teasel` command:
  *
- *   teasel ui [--db FILE] [--port N] [--host ADDRESS]
+ *   teasel ui [--db FILE | --db postgres://...] [--schema NAME] [--port N] [--host ADDRESS]
  *
  * serves the tracking UI from the SQLite file that `SqlTracking.layerSqlite` writes (by default
- * `.teasel/teasel.db`, where `pnpm demo` tracks its runs), on http://127.0.0.1:7241.
+ * `.teasel/teasel.db`, where `pnpm demo` tracks its runs), or from the PostgreSQL database that
+ * `SqlTracking.layerPg` writes, on http://127.0.0.1:7241.
  */
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
@@ -13,9 +14,11 @@ import * as Server from "./Server.js"
 
 const defaultDb = ".teasel/teasel.db"
 
-const usage = `usage: teasel ui [--db FILE] [--port N] [--host ADDRESS]
+const usage = `usage: teasel ui [--db FILE | --db postgres://...] [--schema NAME] [--port N] [--host ADDRESS]
 
-  --db     the SQLite file applications were tracked in   (default: ${defaultDb}, from where you run)
+  --db     where applications were tracked: a SQLite file (default: ${defaultDb}, from where you run),
+           or a PostgreSQL URL (postgres://user@host:5432/database)
+  --schema with a PostgreSQL URL: the schema the tracker wrote to, when not the default search path
   --port   the port to listen on                          (default: ${Server.defaultPort}; 0 picks a free one)
   --host   the address to listen on                       (default: ${Server.defaultHost}, this machine only;
            any other address shows every tracked state to whoever can reach it)`
@@ -32,6 +35,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
       allowPositionals: true,
       options: {
         db: { type: "string" },
+        schema: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
         help: { type: "boolean", short: "h", default: false }
@@ -56,11 +60,17 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     console.error(`--port must be a whole number from 0 to 65535 (got "${values.port}")`)
     return 2
   }
-  const filename = resolve(userCwd(), values.db ?? defaultDb)
-  const fresh = !existsSync(filename)
+  const url = values.db !== undefined && /^postgres(ql)?:\/\//.test(values.db) ? values.db : undefined
+  if (values.schema !== undefined && url === undefined) {
+    console.error(`--schema goes with a PostgreSQL URL in --db (got ${values.db === undefined ? "no --db" : `"${values.db}"`})`)
+    return 2
+  }
+  const filename = url === undefined ? resolve(userCwd(), values.db ?? defaultDb) : undefined
+  const fresh = filename !== undefined && !existsSync(filename)
+  const where = filename ?? `${redact(url!)}${values.schema === undefined ? "" : `, schema ${values.schema}`}`
   let server: Server.Server
   try {
-    server = await Server.start({ filename, port, host: values.host })
+    server = await Server.start({ filename, url, pgSchema: values.schema, port, host: values.host })
   } catch (error) {
     const code = (error as { code?: unknown }).code
     console.error(
@@ -70,7 +80,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     )
     return 1
   }
-  console.log(`Teasel UI on ${server.url}  (tracking store: ${filename})`)
+  console.log(`Teasel UI on ${server.url}  (tracking store: ${where})`)
   if (fresh) console.log("Nothing is tracked there yet: runs appear as they are tracked (try `pnpm demo`).")
   if (values.host !== undefined && values.host !== Server.defaultHost) {
     console.log(`Listening on ${values.host}: anyone who can reach it can read every tracked state.`)
@@ -82,6 +92,17 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
   })
   await server.close()
   return 0
+}
+
+/** A URL without its password, to print. */
+const redact = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== "") parsed.password = "***"
+    return parsed.toString()
+  } catch {
+    return url
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2))

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { SqlClient } from "effect/sql"
 import { Application, Graph, Tracking } from "@teasel/core"
 import { SqlTracking } from "@teasel/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -99,6 +101,46 @@ describe("the UI server", () => {
   })
 })
 
+describe("the UI server on PostgreSQL", () => {
+  const url = process.env["TEASEL_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
+  const schema = `teasel_ui_${process.pid}_${Date.now().toString(36)}`
+  // Fails (never skips) when the server is not there: .ci/run starts it.
+  const admin = (statement: string) =>
+    Effect.runPromise(
+      Effect.flatMap(Effect.service(SqlClient.SqlClient), (sql) => sql.unsafe(statement)).pipe(
+        Effect.provide(PgClient.layer({ url: Redacted.make(url), connectTimeout: "5 seconds", maxConnections: 1 }))
+      )
+    )
+  let pg: Server.Server | undefined
+
+  afterAll(async () => {
+    await pg?.close()
+    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  })
+
+  it("answers the API from a PostgreSQL tracking store, in the schema it was written to", async () => {
+    await admin(`CREATE SCHEMA ${schema}`)
+    const inc = (s: { n: number }) => ({ n: s.n + 1 })
+    const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+    await Effect.runPromise(
+      Application.run(Application.make({ graph, state: { n: 0 }, id: "in-pg" }), { haltAfter: ["a"] }).pipe(
+        Effect.provide(SqlTracking.layerPg({ url, startupParameters: { search_path: schema } })),
+        Effect.provideService(Tracking.CurrentProject, "pg-demo")
+      )
+    )
+    pg = await Server.start({ url, pgSchema: schema, port: 0 })
+    const res = await fetch(`${pg.url}/api/applications?project=pg-demo`)
+    expect(await res.json()).toMatchObject({ total: 1, items: [{ appId: "in-pg", status: "halted", steps: 1, next: "b" }] })
+    const step = await (await fetch(`${pg.url}/api/step?pk=&id=in-pg&seq=1`)).json()
+    expect(step).toMatchObject({ action: "a", state: { n: 1 }, previous: { n: 0 } })
+  })
+
+  it("refuses to start with both a file and a URL, or neither", async () => {
+    await expect(Server.start({ filename: db, url, port: 0 })).rejects.toThrow(/either a SQLite filename or a PostgreSQL url \(got both/)
+    await expect(Server.start({ port: 0 })).rejects.toThrow(/\(got neither\)/)
+  })
+})
+
 describe("teasel (the command)", () => {
   const teasel = (...args: ReadonlyArray<string>) =>
     spawnSync(process.execPath, ["--conditions=@teasel/source", "--import", "tsx", "src/cli.ts", ...args], {
@@ -107,10 +149,20 @@ describe("teasel (the command)", () => {
     })
 
   it("prints its usage, and refuses what it does not know", () => {
-    expect(teasel("--help").stdout).toMatch(/usage: teasel ui \[--db FILE\] \[--port N\] \[--host ADDRESS\]/)
+    expect(teasel("--help").stdout).toMatch(/usage: teasel ui \[--db FILE \| --db postgres:\/\/\.\.\.\] \[--schema NAME\] \[--port N\] \[--host ADDRESS\]/)
     const unknown = teasel("serve")
     expect(unknown.status).toBe(2)
     expect(unknown.stderr).toMatch(/unknown command "serve"/)
     expect(teasel("ui", "--port", "http").stderr).toMatch(/--port must be a whole number/)
+    const schemaAlone = teasel("ui", "--schema", "teasel")
+    expect(schemaAlone.status).toBe(2)
+    expect(schemaAlone.stderr).toMatch(/--schema goes with a PostgreSQL URL/)
+  })
+
+  it("reads a PostgreSQL URL from --db, and says so when it cannot connect (password never printed)", () => {
+    const refused = teasel("ui", "--db", "postgres://teasel:secret@127.0.0.1:1/nothing", "--port", "0")
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/teasel ui could not start/)
+    expect(refused.stderr + refused.stdout).not.toContain("secret")
   })
 })
