@@ -35,8 +35,9 @@ export class Recorder {
   /** The clock reading where the open group of steps began; -1: no group is open. */
   private groupStart = -1
   /**
-   * Steps the open group has completed: the first one's sequence id, each action and state (the
-   * arrays are reused from group to group: their first `inGroup` entries are this group's).
+   * Steps the open group has completed: the first one's sequence id, each action and state. The
+   * arrays go to the tracker with the group's `StepsCompleted`, and new ones, sized for the next
+   * window, take their place (a group of one step keeps them).
    */
   private inGroup = 0
   private firstSeq = 0
