@@ -205,11 +205,19 @@ const trackedSqlite: Scenario.Subject = {
       transitions: [["a", "b"], ["b", "done", (s) => s.count >= STEPS], ["b", "a"]],
       entrypoint: "a"
     })
+    const { SqlClient } = await import("effect/sql")
     let runs = 0
     const run = async () => {
-      const app = Application.make({ graph, state: { count: 0 }, id: `tracked-${runs++}` })
+      const id = `tracked-${runs++}`
+      const app = Application.make({ graph, state: { count: 0 }, id })
       const final = await runtime.runPromise(Application.run(app, { haltAfter: ["done"] }).pipe(Effect.provide(SqlTracking.layer)))
       Scenario.check("tracked-sqlite", final.state.count === STEPS, `count ${STEPS}`, final.state)
+      if (runs === 1) {
+        // Once (it is not the tracker's cost): every step has its row.
+        const [row] = await runtime.runPromise(Effect.flatMap(Effect.service(SqlClient.SqlClient), (sql) =>
+          sql.unsafe<{ n: number }>(`SELECT count(*) AS n FROM teasel_track_steps WHERE app_id = ?`, [id])))
+        Scenario.check("tracked-sqlite", Number(row?.n) === STEPS + 1, `${STEPS + 1} step rows`, row)
+      }
     }
     return Scenario.withClose(run, async () => {
       await runtime.dispose()
