@@ -9,14 +9,17 @@
  * its own time. A tracker that throws never fails the application; the failure is logged.
  *
  * Timing. A clock read, or a record object, costs about as much as a fast synchronous step. So
- * steps that run synchronously back to back and take under half a microsecond each are timed in
- * groups of up to 64: the clock is read when the group opens and when it closes, the time is
- * shared evenly among its steps, and the group reaches the tracker as one `StepsCompleted` record
- * when it closes (`expand` turns it into one `StepCompleted` per step). A group grows only while
- * its steps stay that fast; any slower stretch, and every step that suspends (an Effect or a
- * Promise), is timed step by step with `StepStarted` and `StepCompleted`. A group closes whenever
- * the synchronous stretch ends (a suspension, a save, a failure, a halt), so records never wait
- * for a step that has not run.
+ * steps that run back to back in one synchronous stretch and take under a microsecond each are
+ * timed in groups of up to 64: the clock is read when the group opens and when it closes, the time
+ * is shared evenly among its steps, and the group reaches the tracker as one `StepsCompleted`
+ * record (`expand` turns it into one `StepCompleted` per step). This holds for an action that
+ * returns an Effect or a Promise too, when it completes before the stretch ends (an `Effect.sync`):
+ * it waited on nothing. A group grows only while its steps stay that fast; a slower step shrinks it
+ * back to steps timed on their own, and a group closes whenever the stretch ends (a wait, a save, a
+ * yield, a failure, a halt), so records never wait for a step that has not run and time spent
+ * waiting between steps is no step's. A step still running when its stretch ends waits on
+ * something: it gets its `StepStarted` then, and its own `StepCompleted` (or `StepFailed`,
+ * `StepInterrupted`) when it ends.
  *
  * @since 0.1.0
  */
@@ -194,10 +197,11 @@ export class Tracking extends Context.Service<Tracking, {
   /** Receives one record; must return quickly and may throw (the throw is logged, not rethrown). */
   readonly record: (record: Record) => void
   /**
-   * Which steps get a `StepStarted` record: `"always"` (the default), or `"suspended"`: only the
-   * steps whose action returned an Effect or a Promise, recorded when the action suspends. A
-   * step that completes synchronously is then told by its `StepCompleted` alone (its start is
-   * `at - durationMs`), which spares the loop a record per step.
+   * Which steps get a `StepStarted` record: `"always"` (the default: every step timed on its own,
+   * and every step that waits), or `"suspended"`: only the steps that wait (their action returned
+   * an Effect or a Promise that was still running when the synchronous stretch ended), recorded
+   * then. Other steps are told by their `StepCompleted` alone (their start is `at - durationMs`)
+   * or their group's `StepsCompleted`, which spares the loop a record per step.
    */
   readonly stepStarted?: "always" | "suspended" | undefined
 }>()("@teasel/core/Tracking") {}

@@ -46,14 +46,26 @@ const setup = (stepStarted: "always" | "suspended" = "suspended") => {
       t += ms
       recorder.stepCompleted("a", seq, { n: seq }, ends ? undefined : "a")
     },
-    /** One step that suspends after `before` ms of synchronous work and completes `after` ms later. */
-    suspending: (before: number, after: number) => {
+    /**
+     * One step that suspends after `before` ms of synchronous work and completes `after` ms later,
+     * once the turn has ended (it really waited).
+     */
+    suspending: async (before: number, after: number) => {
       seq++
       recorder.stepStarted("s", seq)
       t += before
       recorder.suspended("s", seq)
+      await Promise.resolve()
       t += after
       recorder.stepCompleted("s", seq, { n: seq }, "a")
+    },
+    /** One step that returns an Effect which completes in the same turn, `ms` later (an Effect.sync). */
+    suspendingSync: (ms: number) => {
+      seq++
+      recorder.stepStarted("e", seq)
+      recorder.suspended("e", seq)
+      t += ms
+      recorder.stepCompleted("e", seq, { n: seq }, "a")
     },
     /** One step that fails after `ms`. */
     failing: (ms: number) => {
@@ -130,11 +142,11 @@ describe("Recorder: fast synchronous steps", () => {
 })
 
 describe("Recorder: suspensions, failures and StepStarted", () => {
-  it("a step that suspends closes the group before it, gets its StepStarted, and is timed on its own", () => {
+  it("a step that suspends closes the group before it, gets its StepStarted, and is timed on its own", async () => {
     const run = setup("suspended")
     for (let i = 0; i < 3; i++) run.sync(0.0001) // 1 alone, 2-3 grouped
     run.sync(0.0001) // 4 opens a group of up to 4
-    run.suspending(0.0001, 7)
+    await run.suspending(0.0001, 7)
     run.recorder.finish("halted", run.seq(), "a")
     expect(tags(run.records.slice(1))).toEqual([
       "StepCompleted:1", "StepsCompleted:2+2", "StepCompleted:4", "StepStarted:5", "StepCompleted:5", "ApplicationStopped:5"
@@ -146,11 +158,20 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     expect(completed._tag === "StepCompleted" && completed.durationMs).toBeCloseTo(7.0001, 6)
   })
 
-  it("right after a boundary, a suspending step needs no clock read to start", () => {
+  it("right after a boundary, in the same turn, a suspending step needs no clock read to start", async () => {
     const run = setup("suspended")
-    run.suspending(0, 2)
+    run.recorder.stepStarted("s", 1)
+    run.recorder.suspended("s", 1)
+    await Promise.resolve()
+    run.advance(2)
+    run.recorder.stepCompleted("s", 1, { n: 1 }, "s")
     const before = run.reads()
-    run.suspending(0, 3)
+    // The run goes straight on: the next step starts where this one ended.
+    run.recorder.stepStarted("s", 2)
+    run.recorder.suspended("s", 2)
+    await Promise.resolve()
+    run.advance(3)
+    run.recorder.stepCompleted("s", 2, { n: 2 }, "s")
     expect(run.reads() - before).toBe(1) // its end only
     expect(run.records.filter((r) => r._tag === "StepCompleted").map((r) => r._tag === "StepCompleted" && r.durationMs)).toEqual([2, 3])
   })
@@ -177,6 +198,51 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     expect(failed?._tag === "StepFailed" && failed.durationMs).toBeCloseTo(0.0001, 9)
   })
 
+  it("a step that returns an Effect yet completes in the same turn is timed and grouped like a synchronous one", async () => {
+    const run = setup("suspended")
+    for (let i = 0; i < 10; i++) run.suspendingSync(0.0002)
+    // Its StepStarted waits for the end of the turn: none comes, as none of them waited.
+    await Promise.resolve()
+    await run.suspending(0, 4) // this one waits: StepStarted, then its own StepCompleted
+    run.recorder.finish("halted", run.seq(), "a")
+    expect(tags(run.records.slice(1))).toEqual([
+      "StepCompleted:1", "StepsCompleted:2+2", "StepsCompleted:4+4", "StepsCompleted:8+3", "StepStarted:11", "StepCompleted:11", "ApplicationStopped:11"
+    ])
+    const last = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 11)
+    // The end of the turn closed the group before it: it starts on a reading of its own.
+    expect(last?._tag === "StepCompleted" && last.durationMs).toBeCloseTo(4, 9)
+    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted" && r.action === "e")
+    expect(steps).toHaveLength(10)
+    for (const s of steps.slice(0, 7)) expect(s._tag === "StepCompleted" && s.durationMs).toBeCloseTo(0.0002, 9)
+  })
+
+  it("a step in flight when its turn ends gets its StepStarted then, with the time it started", async () => {
+    const run = setup("suspended")
+    run.sync(0.01)
+    run.recorder.stepStarted("s", 2)
+    run.advance(0.5)
+    run.recorder.suspended("s", 2)
+    expect(run.records.some((r) => r._tag === "StepStarted")).toBe(false)
+    await Promise.resolve()
+    const started = run.records.find((r) => r._tag === "StepStarted")
+    expect(started).toMatchObject({ action: "s", sequenceId: 2 })
+    expect(started!.at - run.origin).toBeCloseTo(1_000.01, 3)
+    run.recorder.stepInterrupted("s", 2)
+    expect(run.records.at(-1)).toMatchObject({ _tag: "StepInterrupted", sequenceId: 2 })
+  })
+
+  it("the end of a turn closes the open group: the time until the run goes on is no step's", async () => {
+    const run = setup("suspended")
+    for (let i = 0; i < 5; i++) run.sync(0.0001) // 1 alone, 2-3, then 4-5 in an open group of 4
+    await Promise.resolve() // the turn ends: a yield of the scheduler, a timer...
+    run.advance(50)
+    run.sync(0.0001)
+    run.recorder.finish("halted", run.seq(), "a")
+    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted")
+    expect(steps.map((s) => s.sequenceId)).toEqual([1, 2, 3, 4, 5, 6])
+    for (const s of steps) expect(s._tag === "StepCompleted" && s.durationMs).toBeCloseTo(0.0001, 9)
+  })
+
   it("records how the run stopped once: the first reason wins", () => {
     const run = setup()
     run.sync(1)
@@ -190,16 +256,18 @@ describe("Recorder: any run", () => {
   type Op =
     | { readonly _tag: "sync"; readonly ms: number }
     | { readonly _tag: "suspend"; readonly before: number; readonly after: number }
+    | { readonly _tag: "effect"; readonly ms: number }
     | { readonly _tag: "pause" }
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 6, arbitrary: fc.record({ _tag: fc.constant("sync" as const), ms: fc.oneof(fc.constant(0.00005), fc.constant(0.0002), fc.double({ min: 0, max: 3, noNaN: true })) }) },
     { weight: 1, arbitrary: fc.record({ _tag: fc.constant("suspend" as const), before: fc.double({ min: 0, max: 0.001, noNaN: true }), after: fc.double({ min: 0, max: 10, noNaN: true }) }) },
+    { weight: 2, arbitrary: fc.record({ _tag: fc.constant("effect" as const), ms: fc.oneof(fc.constant(0.0003), fc.double({ min: 0, max: 0.01, noNaN: true })) }) },
     { weight: 1, arbitrary: fc.record({ _tag: fc.constant("pause" as const) }) }
   )
 
-  it("records every step exactly once, in order, with times that add up to the time that passed", () => {
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), fc.constantFrom("always" as const, "suspended" as const), (ops, mode) => {
+  it("records every step exactly once, in order, with times that add up to the time that passed", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 400 }), fc.constantFrom("always" as const, "suspended" as const), async (ops, mode) => {
         const run = setup(mode)
         let total = 0
         for (const o of ops) {
@@ -207,14 +275,18 @@ describe("Recorder: any run", () => {
             run.sync(o.ms)
             total += o.ms
           } else if (o._tag === "suspend") {
-            run.suspending(o.before, o.after)
+            await run.suspending(o.before, o.after)
             total += o.before + o.after
+          } else if (o._tag === "effect") {
+            run.suspendingSync(o.ms)
+            total += o.ms
           } else {
             run.recorder.pause()
             run.advance(1) // time between stretches belongs to no step
           }
         }
         run.recorder.finish("halted", run.seq(), "a")
+        await Promise.resolve() // the last turn ends
         const expanded = run.records.flatMap(Tracking.expand)
         const completed = expanded.filter((r) => r._tag === "StepCompleted")
         expect(completed.map((r) => r.sequenceId)).toEqual(Array.from({ length: run.seq() }, (_, i) => i + 1))
@@ -231,7 +303,7 @@ describe("Recorder: any run", () => {
         for (const [i, r] of expanded.entries()) {
           if (r._tag === "StepStarted") expect(expanded[i + 1]).toMatchObject({ _tag: "StepCompleted", sequenceId: r.sequenceId })
         }
-        // A suspending step always has its StepStarted, in both modes.
+        // A step that waited always has its StepStarted, in both modes.
         const suspending = completed.filter((r) => r.action === "s").map((r) => r.sequenceId)
         const startedOf = new Set(expanded.filter((r) => r._tag === "StepStarted").map((r) => r.sequenceId))
         expect(suspending.every((s) => startedOf.has(s))).toBe(true)

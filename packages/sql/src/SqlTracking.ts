@@ -6,7 +6,7 @@
  *
  * Recording never waits for the database: `record` appends to a buffer in memory, and a fiber of
  * the layer writes the buffer every `flushInterval` (100 ms by default) in one transaction, and
- * what is left when the layer closes. A step that completes synchronously gets no `StepStarted`
+ * what is left when the layer closes. A step that does not wait gets no `StepStarted`
  * record (`stepStarted: "suspended"`); a group of fast ones (`StepsCompleted`) is stored as one row
  * per step. A write that fails is logged and its records dropped: a tracker's failure never fails
  * an application. States are stored in full every few steps and in between as the top-level keys

@@ -171,6 +171,8 @@ class Run {
   private readonly store: Persistence["Service"] | undefined
   /** With tracking: what this run tells the tracker, and when. */
   private readonly recorder: Recorder | undefined
+  /** With tracking: whether the recorder is told of every step's start. */
+  private readonly startsEvery: boolean
   /** Whether this run's interruption is watched (once per run, not per step). */
   private watched = false
 
@@ -188,8 +190,10 @@ class Run {
     this.store = services.store
     if (services.tracker === undefined) {
       this.recorder = undefined
+      this.startsEvery = false
     } else {
       this.recorder = new Recorder(services.tracker, start.id, start.partitionKey)
+      this.startsEvery = this.recorder.startEvery
       this.recorder.applicationStarted({
         project: services.project,
         appId: start.id,
@@ -204,6 +208,7 @@ class Run {
   }
 
   continue(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+    if (this.recorder !== undefined) this.recorder.resumed()
     const out = this.advance()
     return Effect.isEffect(out) ? out : Effect.succeed(out)
   }
@@ -264,7 +269,7 @@ class Run {
     this.ran++
     this.sinceYield++
     if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
-    if (this.recorder !== undefined) this.recorder.stepStarted(name, sequenceId)
+    if (this.startsEvery) this.recorder!.stepStarted(name, sequenceId)
     return inputs
   }
 

@@ -8,15 +8,25 @@
  * evenly among them, and hands the whole group to the tracker as one `StepsCompleted` record (one
  * step alone is a `StepCompleted`). The window adapts: it doubles, up to {@link MAX_WINDOW}, while
  * the steps average under {@link FAST_MS}, and falls back to 1 (every step timed on its own) as
- * soon as they do not. Steps that suspend (an Effect or a Promise) are always timed on their own,
- * from the moment they suspend to the moment they end; a group also closes whenever the
- * synchronous stretch ends (a suspension, a save, a yield, a failure, a halt), so no record waits
- * on a step that has not run yet.
+ * soon as they do not. A group also closes whenever the synchronous stretch ends (a save, a
+ * yield, a failure, a halt), so no record waits on a step that has not run yet.
+ *
+ * A step whose action returns an Effect or a Promise may still finish within the same synchronous
+ * stretch (an `Effect.sync`, a stream of values at hand): it waited on nothing, and is timed like
+ * a synchronous step. Which it was shows at the end of the stretch: the recorder queues one
+ * microtask per stretch (a "turn"), and a step that completes before its turn ended joins the open
+ * group. A step still in flight when the turn ends really waits: its `StepStarted` is recorded then
+ * (before anything could have been written), and it is timed on its own, from its start to the
+ * moment it completes. The end of a turn also closes the open group: the time until the run goes
+ * on (a timer, other fibers, the scheduler's yield) belongs to no step.
  */
 import * as Tracking from "../Tracking.js"
 
-/** A group of synchronous steps grows while its steps average less than this (0.5 µs). */
-export const FAST_MS = 0.0005
+/**
+ * A group of steps grows while its steps average less than this (1 µs): then a clock read and a
+ * record of their own (about 70 ns together) would cost 7% or more of each step.
+ */
+export const FAST_MS = 0.001
 
 /** At most this many steps share one clock reading. */
 export const MAX_WINDOW = 64
@@ -29,9 +39,25 @@ const origin = performance.timeOrigin
 /** A `performance.now()` reading as epoch milliseconds. */
 const epochOf = (reading: number): number => origin + reading
 
+/** How many turns (synchronous stretches, told apart by a microtask) have ended. */
+let turn = 0
+let turnQueued = false
+/** Recorders whose step in flight waits for the end of the turn to record its `StepStarted`. */
+const waiting: Array<Recorder> = []
+
+const endTurn = () => {
+  turnQueued = false
+  turn++
+  for (let i = 0; i < waiting.length; i++) waiting[i]!.turnEnded()
+  waiting.length = 0
+}
+
 export class Recorder {
-  /** Whether every step gets a `StepStarted` record, or only those that suspend. */
-  private readonly startEvery: boolean
+  /**
+   * Whether every step gets a `StepStarted` record (then the loop calls `stepStarted` for each), or
+   * only those that wait.
+   */
+  readonly startEvery: boolean
   /** The clock reading where the open group of steps began; -1: no group is open. */
   private groupStart = -1
   /**
@@ -49,11 +75,14 @@ export class Recorder {
   private window = 1
   /** Whether the current step's `StepStarted` has been recorded. */
   private startRecorded = false
-  /** The start of the step in flight (one that suspended), timed on its own; -1: none. */
+  /** The start of the step in flight once it is timed on its own (see `settle`); -1: not yet. */
   private startedAt = -1
   /** The step in flight and its action, for the interruption that may end it. */
   private inFlight = -1
   private inFlightAction = ""
+  /** Whether the step in flight's `StepStarted` waits for the end of its turn. */
+  private startPending = false
+  private isWaiting = false
   /** Chunks the current step streamed. */
   chunks = 0
   private failed = false
@@ -78,46 +107,92 @@ export class Recorder {
   }
 
   /**
-   * A step starts. When it will be timed on its own (the window is 1), its `StepStarted` is
-   * recorded now (if every step gets one); else it is known when the step's group closes.
+   * The run goes on after it stopped for a while (it yielded, saved, or an action waited): a group
+   * opens now unless one is open (the step that waited ended at a reading the next one starts at).
+   */
+  resumed() {
+    if (this.groupStart < 0) {
+      this.groupStart = this.now()
+      this.inGroup = 0
+    }
+  }
+
+  /**
+   * A step starts. The loop calls it only when every step gets a `StepStarted` (`startEvery`;
+   * otherwise `resumed` opens the groups). When the step will be timed on its own (the window is
+   * 1), its `StepStarted` is recorded now; else its group tells it, or the end of its turn if it
+   * waits.
    */
   stepStarted(action: string, sequenceId: number) {
     if (this.groupStart < 0) {
       this.groupStart = this.now()
       this.inGroup = 0
     }
-    this.chunks = 0
     this.startRecorded = this.startEvery && this.window === 1
     if (this.startRecorded) this.started(action, sequenceId, this.groupStart)
   }
 
-  /** The current step's action returned an Effect or a Promise: from now on it is timed on its own. */
+  /**
+   * The current step's action returned an Effect or a Promise. Whether it waits shows when the
+   * turn ends: until then it stays in the open group, its start unsettled.
+   */
   suspended(action: string, sequenceId: number) {
-    // Straight after a boundary the step started at the group's opening reading; else the steps
-    // before it close their group, sharing its time with this step's synchronous part.
+    // Chunks come while it runs, from now on.
+    this.chunks = 0
+    this.inFlight = sequenceId
+    this.inFlightAction = action
+    this.startPending = !this.startRecorded
+    if (!this.isWaiting) this.waitForTurn()
+  }
+
+  /** Asks to be told when this turn ends. */
+  private waitForTurn() {
+    this.isWaiting = true
+    waiting.push(this)
+    if (!turnQueued) {
+      turnQueued = true
+      queueMicrotask(endTurn)
+    }
+  }
+
+  /**
+   * The turn ended: a step still in flight waits on something, and is timed on its own; an open
+   * group closes, so that what happens before this run goes on (other fibers, a timer, the
+   * scheduler's yield) is no step's time.
+   */
+  turnEnded() {
+    this.isWaiting = false
+    if (this.inFlight >= 0) this.settle()
+    else this.pause()
+  }
+
+  /**
+   * The step in flight is timed on its own from now on: where it started is settled (the group
+   * before it closes, sharing its time with this step's synchronous part), and its `StepStarted`
+   * is recorded if it has none yet. Returns its start.
+   */
+  private settle(): number {
+    if (this.startedAt >= 0) return this.startedAt
+    // Straight after a boundary the step started at the group's opening reading.
     const start = this.inGroup === 0 && this.groupStart >= 0 ? this.groupStart : this.close(this.now(), true)
     this.groupStart = -1
     this.startedAt = start
-    this.inFlight = sequenceId
-    this.inFlightAction = action
-    if (!this.startRecorded) this.started(action, sequenceId, start)
+    if (this.startPending) {
+      this.startPending = false
+      this.started(this.inFlightAction, this.inFlight, start)
+    }
+    return start
   }
 
   /** The current step completed with `state`; `next` runs after it. */
   stepCompleted(action: string, sequenceId: number, state: unknown, next: string | undefined) {
-    if (this.startedAt >= 0) {
-      // It suspended: timed on its own; the steps after it open a group at its end.
-      const end = this.now()
-      const start = this.startedAt
-      this.startedAt = -1
-      this.inFlight = -1
-      this.groupStart = end
-      this.inGroup = 0
-      this.completed(action, sequenceId, state, this.chunks, next, end, end - start)
-      return
-    }
+    if (this.inFlight >= 0 && this.completedOnItsOwn(action, sequenceId, state, next)) return
     const i = this.inGroup
-    if (i === 0) this.firstSeq = sequenceId
+    if (i === 0) {
+      this.firstSeq = sequenceId
+      // The group closes when the turn ends, at the latest.
+      if (!this.isWaiting) this.waitForTurn()
+    }
     this.actions[i] = action
     this.states[i] = state
     this.groupNext = next
@@ -128,15 +203,43 @@ export class Recorder {
     }
   }
 
+  /**
+   * The step in flight completed. Timed on its own when it waited (or streamed): recorded now, and
+   * the steps after it open a group at its end (returns true). When it completed in the turn it
+   * suspended in, it waited on nothing: it joins the open group as a synchronous step would, and
+   * its StepStarted is the group's to tell (returns false).
+   */
+  private completedOnItsOwn(action: string, sequenceId: number, state: unknown, next: string | undefined): boolean {
+    if (this.startedAt < 0 && this.chunks === 0) {
+      this.inFlight = -1
+      this.startPending = false
+      return false
+    }
+    const start = this.settle()
+    const end = this.now()
+    this.startedAt = -1
+    this.inFlight = -1
+    this.groupStart = end
+    this.inGroup = 0
+    this.completed(action, sequenceId, state, this.chunks, next, end, end - start)
+    if (!this.isWaiting) this.waitForTurn()
+    return true
+  }
+
   /** The current step failed with `error` (`started`: whether it had started at all). */
   stepFailed(action: string, sequenceId: number, error: unknown, started: boolean) {
-    const end = this.now()
-    let start = end
-    if (this.startedAt >= 0) {
-      start = this.startedAt
-    } else if (this.groupStart >= 0) {
-      start = this.close(end, started)
-      if (started && !this.startRecorded && this.startEvery) this.started(action, sequenceId, start)
+    let start: number
+    let end: number
+    if (this.inFlight >= 0) {
+      start = this.settle()
+      end = this.now()
+    } else {
+      end = this.now()
+      start = end
+      if (this.groupStart >= 0) {
+        start = this.close(end, started)
+        if (started && !this.startRecorded && this.startEvery) this.started(action, sequenceId, start)
+      }
     }
     this.startedAt = -1
     this.inFlight = -1
@@ -155,10 +258,11 @@ export class Recorder {
 
   /** The step in flight was interrupted. */
   stepInterrupted(action: string, sequenceId: number) {
+    const start = this.inFlight >= 0 ? this.settle() : -1
     const end = this.now()
-    const start = this.startedAt >= 0 ? this.startedAt : end
     this.startedAt = -1
     this.inFlight = -1
+    this.groupStart = -1
     this.record({
       _tag: "StepInterrupted",
       appId: this.appId,
@@ -166,7 +270,7 @@ export class Recorder {
       action,
       sequenceId,
       at: epochOf(end),
-      durationMs: end - start
+      durationMs: start < 0 ? 0 : end - start
     })
   }
 
@@ -204,7 +308,7 @@ export class Recorder {
    */
   pause() {
     if (this.groupStart < 0) return
-    this.close(this.now(), false)
+    if (this.inGroup > 0) this.close(this.now(), false)
     this.groupStart = -1
   }
 
