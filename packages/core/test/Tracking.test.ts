@@ -126,6 +126,19 @@ describe("Tracking: cheap recording", () => {
     expect(laterDone?._tag === "StepCompleted" && laterDone.durationMs).toBeGreaterThanOrEqual(4)
   })
 
+  it("an Effect that completes at once waited on nothing: no StepStarted, and it may share a group", async () => {
+    const records: Array<Tracking.Record> = []
+    const layer = Layer.succeed(Tracking.Tracking, Tracking.Tracking.of({ record: (r) => void records.push(r), stepStarted: "suspended" }))
+    const tick = (s: Counter) => Effect.sync(() => inc(s))
+    const graph = Graph.make({ actions: { tick }, transitions: [["tick", "tick", (s) => s.count < 2_000]], entrypoint: "tick" })
+    const app = await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 }, id: "sync-effects" })).pipe(Effect.provide(layer)))
+    expect(app.state.count).toBe(2_000)
+    const completed = records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted")
+    expect(completed.map((r) => r.sequenceId)).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1))
+    // Only a step that Effect's scheduler happened to yield in the middle of (every 2,048 operations) waits.
+    expect(records.filter((r) => r._tag === "StepStarted").length).toBeLessThan(20)
+  })
+
   it("records the interrupted siblings of a failed child", async () => {
     const tracker = Tracking.makeMemory()
     const slow = (s: { n: number }) => Effect.as(Effect.sleep(10_000), s)
