@@ -93,6 +93,33 @@ export interface Scenario {
 /** Defines a scenario; the identity, kept so scenario modules read alike and are type-checked. */
 export const make = (scenario: Scenario): Scenario => scenario
 
+/**
+ * A target on how much slower `subject` is than `base` per step (tracking's cost, say): at most
+ * `limit` (0.2 for 20%), shown with the difference per step.
+ */
+export const overhead = (subject: string, base: string, limit: number): Target => ({
+  subject,
+  description: `<= ${limit * 100}% over ${base}`,
+  met: (samples) => {
+    const t = samples(subject)?.usPerStep
+    const u = samples(base)?.usPerStep
+    if (t === undefined || u === undefined) return undefined
+    const extra = t / u - 1
+    const diff = t - u
+    const per = Math.abs(diff) < 1 ? `${(diff * 1000).toFixed(0)} ns/step` : `${diff.toFixed(1)} us/step`
+    return { met: extra <= limit, actual: `${extra >= 0 ? "+" : ""}${(extra * 100).toFixed(0)}% (${diff >= 0 ? "+" : ""}${per})` }
+  }
+})
+
+/** A fresh temporary directory for a subject's files (`file` in it), and its removal. */
+export const tempDir = async (label: string) => {
+  const { mkdtempSync, rmSync } = await import("node:fs")
+  const { tmpdir } = await import("node:os")
+  const { join } = await import("node:path")
+  const dir = mkdtempSync(join(tmpdir(), `teasel-bench-${label}-`))
+  return { file: join(dir, "store.db"), remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 /** Throws when a subject produced the wrong result, so a broken run is never reported as fast. */
 export const check = (subject: string, condition: boolean, expected: string, got: unknown): void => {
   if (!condition) {

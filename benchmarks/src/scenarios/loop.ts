@@ -193,13 +193,10 @@ const trackedSqlite: Scenario.Subject = {
   note: "teasel with SqlTracking.layerSqlite (a temporary file): encoding and writing every step",
   setup: async () => {
     const { Effect, ManagedRuntime } = await import("effect")
-    const { mkdtempSync, rmSync } = await import("node:fs")
-    const { tmpdir } = await import("node:os")
-    const { join } = await import("node:path")
     const { Application, Graph } = await import("@teasel/core")
     const { SqliteClient, SqlTracking } = await import("@teasel/sql")
-    const dir = mkdtempSync(join(tmpdir(), "teasel-bench-tracked-"))
-    const runtime = ManagedRuntime.make(SqliteClient.layer({ filename: join(dir, "tracking.db") }))
+    const dir = await Scenario.tempDir("tracked-sqlite")
+    const runtime = ManagedRuntime.make(SqliteClient.layer({ filename: dir.file }))
     const graph = Graph.make({
       actions: { a: inc, b: inc, done: (s: Counter) => s },
       transitions: [["a", "b"], ["b", "done", (s) => s.count >= STEPS], ["b", "a"]],
@@ -221,26 +218,10 @@ const trackedSqlite: Scenario.Subject = {
     }
     return Scenario.withClose(run, async () => {
       await runtime.dispose()
-      rmSync(dir, { recursive: true, force: true })
+      dir.remove()
     })
   }
 }
-
-/** The tracking overhead of `subject` over `untracked`, against the target. */
-const overhead = (subject: string, untracked: string): Scenario.Target => ({
-  subject,
-  description: `<= ${TRACKING_OVERHEAD_TARGET * 100}% over ${untracked}`,
-  met: (samples) => {
-    const t = samples(subject)?.usPerStep
-    const u = samples(untracked)?.usPerStep
-    if (t === undefined || u === undefined) return undefined
-    const extra = t / u - 1
-    return {
-      met: extra <= TRACKING_OVERHEAD_TARGET,
-      actual: `+${(extra * 100).toFixed(0)}% (+${((t - u) * 1000).toFixed(0)} ns/step)`
-    }
-  }
-})
 
 export const loop = Scenario.make({
   name: "loop",
@@ -269,7 +250,7 @@ export const loop = Scenario.make({
         return { met: t <= FLOOR_FACTOR_TARGET * f, actual: `${(t / f).toPrecision(3)}x` }
       }
     },
-    overhead("tracked", "teasel"),
-    overhead("tracked-effect", "teasel-effect")
+    Scenario.overhead("tracked", "teasel", TRACKING_OVERHEAD_TARGET),
+    Scenario.overhead("tracked-effect", "teasel-effect", TRACKING_OVERHEAD_TARGET)
   ]
 })

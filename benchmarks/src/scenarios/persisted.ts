@@ -43,15 +43,6 @@ const REFERENCE = "reference figures here: Burr ~1,300 us, LangGraph JS ~1,055 u
 
 const pgUrl = process.env["TEASEL_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
-/** A fresh temporary directory, and its removal. */
-const tempDir = async (label: string) => {
-  const { mkdtempSync, rmSync } = await import("node:fs")
-  const { tmpdir } = await import("node:os")
-  const { join } = await import("node:path")
-  const dir = mkdtempSync(join(tmpdir(), `teasel-bench-${label}-`))
-  return { file: join(dir, "store.db"), remove: () => rmSync(dir, { recursive: true, force: true }) }
-}
-
 /** A PostgreSQL schema of this process's own, and its removal. */
 const pgSchema = async () => {
   const { Effect, Redacted } = await import("effect")
@@ -114,7 +105,7 @@ const teaselSqliteStep: Scenario.Subject = {
   note: "SqlPersistence.layerSqlite (node:sqlite, WAL, synchronous=NORMAL)",
   setup: async () => {
     const { SqlPersistence } = await import("@teasel/sql")
-    const dir = await tempDir("sqlite-step")
+    const dir = await Scenario.tempDir("sqlite-step")
     return teaselStep("teasel", SqlPersistence.layerSqlite({ filename: dir.file }), async () => dir.remove())
   }
 }
@@ -130,7 +121,7 @@ const teaselTrackedStep: Scenario.Subject = {
   setup: async () => {
     const { Layer } = await import("effect")
     const { SqliteClient, SqlPersistence, SqlTracking } = await import("@teasel/sql")
-    const dir = await tempDir("sqlite-tracked")
+    const dir = await Scenario.tempDir("sqlite-tracked")
     const layer = Layer.mergeAll(SqlPersistence.layer, SqlTracking.layer).pipe(
       Layer.provide(SqliteClient.layer({ filename: dir.file }))
     )
@@ -212,7 +203,7 @@ const langgraphSqliteStep = langgraphStep(
   `SqliteSaver (better-sqlite3, WAL, synchronous=NORMAL as Teasel's); ${LANGGRAPH_STEPS} steps per run; ${REFERENCE}`,
   async () => {
     const { SqliteSaver } = await import("@langchain/langgraph-checkpoint-sqlite")
-    const dir = await tempDir("langgraph")
+    const dir = await Scenario.tempDir("langgraph")
     let saver: InstanceType<typeof SqliteSaver>
     try {
       saver = SqliteSaver.fromConnString(dir.file)
@@ -261,7 +252,7 @@ const teaselSqliteFanout: Scenario.Subject = {
     const { Effect, ManagedRuntime } = await import("effect")
     const { Application, Graph, mapStates, Parallel, Persistence } = await import("@teasel/core")
     const { SqlPersistence } = await import("@teasel/sql")
-    const dir = await tempDir("sqlite-fanout")
+    const dir = await Scenario.tempDir("sqlite-fanout")
     const fan = mapStates(
       add1,
       (s: Parent) => Array.from({ length: s.n }, (_, x) => ({ x })),
@@ -314,17 +305,7 @@ export const sqliteStep = Scenario.make({
   subjects: [teaselSqliteStep, teaselTrackedStep, teaselMemoryStep, langgraphSqliteStep, langgraphMemoryStep],
   targets: [
     perStepTarget(SQLITE_STEP_TARGET_US),
-    {
-      subject: "teasel-tracked",
-      description: `tracking <= ${TRACKED_OVERHEAD_TARGET * 100}% over teasel`,
-      met: (samples) => {
-        const t = samples("teasel-tracked")?.usPerStep
-        const u = samples("teasel")?.usPerStep
-        if (t === undefined || u === undefined) return undefined
-        const extra = t / u - 1
-        return { met: extra <= TRACKED_OVERHEAD_TARGET, actual: `+${(extra * 100).toFixed(0)}% (+${(t - u).toFixed(1)} us/step)` }
-      }
-    }
+    Scenario.overhead("teasel-tracked", "teasel", TRACKED_OVERHEAD_TARGET)
   ]
 })
 
