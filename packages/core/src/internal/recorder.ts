@@ -124,10 +124,7 @@ export class Recorder {
    * waits.
    */
   stepStarted(action: string, sequenceId: number) {
-    if (this.groupStart < 0) {
-      this.groupStart = this.now()
-      this.inGroup = 0
-    }
+    this.resumed()
     this.startRecorded = this.startEvery && this.window === 1
     if (this.startRecorded) this.started(action, sequenceId, this.groupStart)
   }
