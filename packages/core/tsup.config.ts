@@ -1,8 +1,7 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/PersistenceTest.ts"],
-  external: ["vitest"],
+  entry: ["src/index.ts"],
   format: ["esm"],
   dts: true,
   sourcemap: true,

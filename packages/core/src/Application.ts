@@ -15,7 +15,7 @@ import type * as Event from "./Event.js"
 import { type Graph, GraphError } from "./Graph.js"
 import * as App from "./internal/application.js"
 import * as Loop from "./internal/loop.js"
-import { Persistence, PersistenceError, type Step } from "./Persistence.js"
+import { NotFound, Persistence, PersistenceError, type Step, Unreadable } from "./Persistence.js"
 
 /**
  * @category symbols
@@ -310,7 +310,7 @@ export const fork = <S, K extends string, E, R>(options: {
       if (saved === undefined) {
         return Effect.fail(
           new PersistenceError({
-            reason: "not-found",
+            reason: new NotFound(),
             appId: options.from.id,
             partitionKey,
             sequenceId: options.from.sequenceId,
@@ -339,7 +339,7 @@ const fromStep = <S, K extends string, E, R>(
     if (name !== undefined && !Object.prototype.hasOwnProperty.call(graph.actions, name)) {
       return Effect.fail(
         new PersistenceError({
-          reason: "unreadable",
+          reason: new Unreadable({}),
           appId: id,
           partitionKey: saved.partitionKey,
           sequenceId: saved.sequenceId,

@@ -72,20 +72,131 @@ export interface Summary {
 }
 
 /**
- * A persistence operation failed: `conflict` (another run saved this step first), `unserializable`
- * (a state value cannot be stored as JSON; `key` names it), `unreadable` (a stored row cannot be
- * read back), `not-found` (a fork's source step is missing) or `backend` (the store failed).
+ * Why a save or a load failed: another run saved this step first. Retrying the same step cannot
+ * succeed; loading the application again continues from the step the other run saved.
  *
+ * @example
+ * ```ts
+ * import { Persistence, PersistenceError } from "@teasel/core"
+ * const error = new PersistenceError({
+ *   reason: new Persistence.Conflict(),
+ *   appId: "a",
+ *   partitionKey: "",
+ *   sequenceId: 3,
+ *   message: `Application "a" (partition ""): step 3 was already saved by another run`
+ * })
+ * error.reason._tag // "Conflict"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class Conflict extends Data.TaggedClass("Conflict")<{}> {}
+
+/**
+ * Why a save failed: the value of state key `key` cannot be stored as JSON (a function, a cycle,
+ * a `BigInt`, a class instance, ...).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Persistence } from "@teasel/core"
+ * const keyOf = Persistence.checkState({ f: () => 1 }, { appId: "a", partitionKey: "", sequenceId: 1 }).pipe(
+ *   Effect.flip,
+ *   Effect.map((error) => error.reason._tag === "Unserializable" ? error.reason.key : undefined)
+ * ) // Effect succeeding with "f"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class Unserializable extends Data.TaggedClass("Unserializable")<{
+  /** The top-level state key whose value cannot be stored. */
+  readonly key: string
+}> {}
+
+/**
+ * Why a load failed: what is stored cannot be read back (a value that is not JSON, a next action
+ * the graph does not have). `key` names the state key, when one is to blame.
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * const reason = new Persistence.Unreadable({ key: "count" })
+ * reason.key // "count"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class Unreadable extends Data.TaggedClass("Unreadable")<{
+  /** The state key whose stored value cannot be read, when one is to blame. */
+  readonly key?: string | undefined
+}> {}
+
+/**
+ * Why a fork failed: the step it was asked to start from is not stored.
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * new Persistence.NotFound()._tag // "NotFound"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class NotFound extends Data.TaggedClass("NotFound")<{}> {}
+
+/**
+ * Why an operation failed: the store itself did (a lost connection, a full disk, a missing
+ * table). `operation` says what was being done; the error's `cause` holds the store's error.
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * new Persistence.Backend({ operation: "save the step" }).operation // "save the step"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class Backend extends Data.TaggedClass("Backend")<{
+  /** What the store was asked to do, in a few words ("save the step", "load the step", ...). */
+  readonly operation?: string | undefined
+}> {}
+
+/**
+ * Why a persistence operation failed: one of `Conflict`, `Unserializable`, `Unreadable`,
+ * `NotFound` or `Backend`, each with its own fields. Match on `_tag`.
+ *
+ * @example
+ * ```ts
+ * import type { Persistence } from "@teasel/core"
+ * const retryable = (reason: Persistence.PersistenceErrorReason) => reason._tag === "Backend"
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export type PersistenceErrorReason = Conflict | Unserializable | Unreadable | NotFound | Backend
+
+/**
+ * A persistence operation failed, for the `reason` it carries (`Conflict`, `Unserializable`,
+ * `Unreadable`, `NotFound`, `Backend`), at `appId` / `partitionKey` / `sequenceId`; `message`
+ * says it in a sentence and `cause` holds the store's own error, when there is one.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Persistence } from "@teasel/core"
+ * const saved = Persistence.checkState({ n: 1n }, { appId: "a", partitionKey: "", sequenceId: 1 }).pipe(
+ *   Effect.catchTag("PersistenceError", (error) =>
+ *     error.reason._tag === "Unserializable" ? Effect.succeed({}) : Effect.fail(error))
+ * )
+ * ```
  * @category errors
  * @since 0.1.0
  */
 export class PersistenceError extends Data.TaggedError("PersistenceError")<{
-  readonly reason: "conflict" | "unserializable" | "unreadable" | "not-found" | "backend"
+  readonly reason: PersistenceErrorReason
   readonly appId: string
   readonly partitionKey: string
   readonly sequenceId?: number | undefined
-  /** For `unserializable`: the state key that cannot be stored. */
-  readonly key?: string | undefined
   readonly message: string
   readonly cause?: unknown
 }> {}
@@ -132,9 +243,8 @@ export const encodeState = (
     const problem = unserializable(value, new Set())
     if (problem !== undefined) {
       throw new PersistenceError({
-        reason: "unserializable",
+        reason: new Unserializable({ key }),
         ...where,
-        key,
         message:
           `Application "${where.appId}" (step ${where.sequenceId}): state key "${key}" cannot be stored as JSON: ${problem}`
       })
@@ -240,7 +350,7 @@ export const layerMemory: Layer.Layer<Persistence> = Layer.sync(Persistence, () 
           if (steps.some((s) => s.step.sequenceId === step.sequenceId)) {
             return Effect.fail(
               new PersistenceError({
-                reason: "conflict",
+                reason: new Conflict(),
                 appId: step.appId,
                 partitionKey: step.partitionKey,
                 sequenceId: step.sequenceId,

@@ -55,7 +55,7 @@ describe("persistence in the step loop", () => {
       return yield* Application.step(app)
     }))
     const error = failureOf(exit)
-    expect(error).toMatchObject({ _tag: "PersistenceError", reason: "conflict", appId: "twice", sequenceId: 1 })
+    expect(error).toMatchObject({ _tag: "PersistenceError", reason: { _tag: "Conflict" }, appId: "twice", sequenceId: 1 })
     expect(error.message).toMatch(/step 1 was already saved by another run/)
   })
 
@@ -89,7 +89,7 @@ describe("persistence in the step loop", () => {
     const bad = (s: { n: number; f?: unknown }): { n: number; f?: unknown } => ({ ...s, f: () => 1 })
     const graph = Graph.make({ actions: { bad }, transitions: [], entrypoint: "bad" })
     const error = failureOf(await run(Application.run(Application.make({ graph, state: { n: 1 }, id: "u" }))))
-    expect(error).toMatchObject({ _tag: "PersistenceError", reason: "unserializable", key: "f", appId: "u", sequenceId: 1 })
+    expect(error).toMatchObject({ _tag: "PersistenceError", reason: { _tag: "Unserializable", key: "f" }, appId: "u", sequenceId: 1 })
     expect(error.message).toBe(`Application "u" (step 1): state key "f" cannot be stored as JSON: it holds a function`)
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
@@ -145,7 +145,7 @@ describe("Application.fork", () => {
     expect(base?.forkedFrom).toEqual({ appId: "src", sequenceId: 2 })
     expect([ran.sequenceId, ran.state.count]).toEqual([7, 6])
     expect(after).toEqual(before)
-    expect(failureOf(missing)).toMatchObject({ _tag: "PersistenceError", reason: "not-found", appId: "src", sequenceId: 99 })
+    expect(failureOf(missing)).toMatchObject({ _tag: "PersistenceError", reason: { _tag: "NotFound" }, appId: "src", sequenceId: 99 })
   })
 })
 

@@ -10,7 +10,7 @@
  * refused is exactly what the in-memory layer stores and refuses.
  *
  * Each save is one transaction; the step's primary key (application, step number) makes a second
- * write of the same step fail with a `PersistenceError` of reason `"conflict"`, whichever process
+ * write of the same step fail with a `PersistenceError` of reason `Conflict`, whichever process
  * attempts it. On SQLite (through `SqliteClient`), saves requested together, as a fan-out's
  * children request theirs, share one transaction (group commit): each caller still gets its own
  * outcome, and only once its step is committed. There, saves and reads are plain prepared
@@ -166,7 +166,7 @@ export const make = (
     const failed = (step: Persistence.Step, error: SqlError.SqlError): PersistenceError =>
       error.reason._tag === "UniqueViolation"
         ? new PersistenceError({
-          reason: "conflict",
+          reason: new Persistence.Conflict(),
           ...whereOf(step),
           message:
             `Application "${step.appId}" (partition "${step.partitionKey}"): step ${step.sequenceId} was already saved by another run`,
@@ -396,7 +396,7 @@ export const make = (
           ),
           Effect.mapError((error) =>
             new PersistenceError({
-              reason: "backend",
+              reason: new Persistence.Backend({ operation: "list the applications" }),
               appId: "",
               partitionKey,
               message: `Listing the applications of partition "${partitionKey}" failed: ${error.message}`,
@@ -535,9 +535,8 @@ const decode = (
     catch: (cause) => {
       const key = Object.keys(encoded).find((k) => !parses(encoded[k]!))
       return new PersistenceError({
-        reason: "unreadable",
+        reason: new Persistence.Unreadable({ key }),
         ...where,
-        ...(key === undefined ? {} : { key }),
         message: `Application "${where.appId}" (partition "${where.partitionKey}"), step ${where.sequenceId}: ` +
           `the stored value of state key ${JSON.stringify(key)} is not valid JSON (${String(cause)})`,
         cause
@@ -560,7 +559,7 @@ const backend = (
   error: SqlError.SqlError
 ) =>
   new PersistenceError({
-    reason: "backend",
+    reason: new Persistence.Backend({ operation: what }),
     appId: where.appId,
     partitionKey: where.partitionKey,
     sequenceId: where.sequenceId,

@@ -208,7 +208,7 @@ describe.each(backends)("SqlPersistence on $name", (backend) => {
     await run(save("first"))
     // A second layer instance: nothing in memory knows step 1 exists, only the database does.
     const error = failureOf(await runExit(save("second")))
-    expect(error).toMatchObject({ _tag: "PersistenceError", reason: "conflict", appId: id, sequenceId: 1 })
+    expect(error).toMatchObject({ _tag: "PersistenceError", reason: { _tag: "Conflict" }, appId: id, sequenceId: 1 })
     expect(error.message).toBe(`Application "${id}" (partition ""): step 1 was already saved by another run`)
     const kept = await run(Persistence.Persistence.use((store) => store.load({ appId: id, partitionKey: "" })))
     expect(kept?.state).toEqual({ who: "first" })
@@ -247,7 +247,7 @@ describe.each(backends)("SqlPersistence on $name", (backend) => {
       [id, ""]
     )
     const error = failureOf(await runExit(Application.load({ graph: loop(3), id, state: { count: 0, blob: "", tags: [] } })))
-    expect(error).toMatchObject({ _tag: "PersistenceError", reason: "unreadable", appId: id, sequenceId: 3, key: "count" })
+    expect(error).toMatchObject({ _tag: "PersistenceError", reason: { _tag: "Unreadable", key: "count" }, appId: id, sequenceId: 3 })
     expect(error.message).toContain(`Application "${id}" (partition ""), step 3: the stored value of state key "count" is not valid JSON`)
     // The steps before it are still readable.
     const second = await run(Persistence.Persistence.use((store) => store.load({ appId: id, partitionKey: "", sequenceId: 2 })))

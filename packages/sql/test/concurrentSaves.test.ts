@@ -88,10 +88,10 @@ describe.each(backends)("concurrent saves on $name", (backend) => {
     }))
     const errors = exits.map(errorOf)
     expect(errors.slice(0, 20).concat(errors.slice(23))).toEqual(others.map(() => undefined))
-    expect(errors[20]).toMatchObject({ reason: "conflict", appId: taken, sequenceId: 1 })
+    expect(errors[20]).toMatchObject({ reason: { _tag: "Conflict" }, appId: taken, sequenceId: 1 })
     const [first, second] = [errors[21], errors[22]]
     expect([first, second].filter((e) => e === undefined)).toHaveLength(1)
-    expect(first ?? second).toMatchObject({ reason: "conflict", appId: twice, sequenceId: 1 })
+    expect(first ?? second).toMatchObject({ reason: { _tag: "Conflict" }, appId: twice, sequenceId: 1 })
 
     // A new connection reads what each caller was told: committed, or not saved.
     const read = await run(Persistence.Persistence.use((store) =>

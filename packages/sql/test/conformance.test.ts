@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as PersistenceTest from "@teasel/core/PersistenceTest"
+import * as PersistenceTest from "@teasel/testing/PersistenceTest"
 import { afterAll, beforeAll } from "vitest"
 import { SqlPersistence } from "../src/index.js"
 import { createSchema, dropSchema, pgLayer, schemaName } from "./pg.js"

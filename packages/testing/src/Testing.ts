@@ -20,3 +20,16 @@ export * from "./LawError.js"
 export * from "./Laws.js"
 export * from "./ReduceLaws.js"
 export * from "./Replay.js"
+
+/**
+ * This module as a namespace, so that `import { Testing } from "@teasel/testing/Testing"` works
+ * as well as `import * as Testing from "@teasel/testing/Testing"`.
+ *
+ * @example
+ * ```ts
+ * import { Testing } from "@teasel/testing/Testing"
+ * typeof Testing.checkAction // "function"
+ * ```
+ * @since 0.2.0
+ */
+export * as Testing from "./Testing.js"

@@ -2,8 +2,8 @@
  * Teasel testing: laws of actions and parallel steps, schedule exploration, crash simulation and
  * record-and-replay, on fast-check and Effect's TestClock.
  *
- * `Testing` needs no test runner; `PersistenceTest` registers vitest tests (import
- * `@teasel/testing/Testing` to stay clear of vitest).
+ * `Testing` needs no test runner. The conformance suite for persistence backends registers vitest
+ * tests, so it is not loaded from here: import it from `@teasel/testing/PersistenceTest`.
  *
  * @since 0.1.0
  */
@@ -14,10 +14,3 @@
  * @since 0.1.0
  */
 export * as Testing from "./Testing.js"
-
-/**
- * The conformance suite for `Persistence` backends (vitest).
- *
- * @since 0.1.0
- */
-export * as PersistenceTest from "./PersistenceTest.js"

@@ -150,7 +150,7 @@ const save = (store: Store, inner: Persistence.Persistence["Service"], step: Per
     if (store.dead) {
       return Effect.fail(
         new Persistence.PersistenceError({
-          reason: "backend",
+          reason: new Persistence.Backend({ operation: "save the step" }),
           appId: step.appId,
           partitionKey: step.partitionKey,
           sequenceId: step.sequenceId,
