@@ -1,4 +1,5 @@
-import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Schedule, Stream } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Latch, Layer, Schedule, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Application, Graph, mapActions, mapStates, Parallel, product, tasks } from "../src/index.js"
@@ -18,6 +19,17 @@ const runAction = <E, R>(action: (s: Parent) => Effect.Effect<Parent, E, R>, sta
   const graph = Graph.make({ actions: { fan: action }, transitions: [], entrypoint: "fan" })
   return Application.run(Application.make({ graph, state, id }))
 }
+
+/**
+ * Runs `effect` on a virtual clock: its sleeps end in the order of their deadlines, each once the
+ * fibers woken before it have nothing left to do, whatever the load on the machine.
+ */
+const virtual = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.forkChild(effect)
+    yield* TestClock.adjust("1 hour")
+    return yield* Fiber.join(fiber)
+  }).pipe(Effect.provide(TestClock.layer()))
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
@@ -122,16 +134,26 @@ describe("child ids", () => {
   })
 })
 
-/** A child that takes 2 ms, and the most children that ran at once. */
-const peakCounter = () => {
+/**
+ * A child that holds until `expected` children run at once (or the child with `x === last`, the
+ * last to start, has started), and the most children that ran at once. Children start in task
+ * order; too few at once never releases them, and the test times out.
+ */
+const peakCounter = (expected: number, last: number) => {
   let running = 0
+  let gate = Latch.makeUnsafe()
   const counter = {
     peak: 0,
     child: (c: Item) =>
       Effect.gen(function*() {
         running++
         counter.peak = Math.max(counter.peak, running)
-        yield* Effect.sleep("2 millis")
+        const mine = gate
+        if (running >= expected || c.x === last) {
+          mine.openUnsafe()
+          gate = Latch.makeUnsafe()
+        }
+        yield* mine.await
         running--
         return c
       })
@@ -142,7 +164,7 @@ const peakCounter = () => {
 describe("options", () => {
   it("never runs more than `concurrency` children at once", async () => {
     for (const limit of [1, 2, 5]) {
-      const counter = peakCounter()
+      const counter = peakCounter(limit, 11)
       const child = counter.child
       const fan = mapStates(child, items, collectOut, { concurrency: limit })
       const app = await Effect.runPromise(runAction(fan, start(Array.from({ length: 12 }, (_, i) => i))))
@@ -155,11 +177,15 @@ describe("options", () => {
     let started = 0
     let peak = 0
     let running = 0
+    // Each branch holds until two run at once (or the last has started): then they all go on.
+    let release: Array<() => void> = []
     const child = async (c: Item) => {
       started++
       running++
       peak = Math.max(peak, running)
-      await new Promise((r) => setTimeout(r, 2))
+      const held = new Promise<void>((resolve) => release.push(resolve))
+      if (running === 2 || started === 5) for (const go of release.splice(0)) go()
+      await held
       running--
       return c
     }
@@ -171,14 +197,19 @@ describe("options", () => {
 
   it("onError fail: the first failure interrupts running siblings and names the child", async () => {
     const finalized: Array<number> = []
+    // Child 2 fails once its three siblings are running.
+    const othersRunning = Latch.makeUnsafe()
+    let running = 0
     const child = (c: Item) =>
       c.x === 2
-        ? Effect.sleep("5 millis").pipe(Effect.andThen(Effect.fail(`bad ${c.x}`)), Effect.as(c))
-        : Effect.never.pipe(Effect.as(c), Effect.onInterrupt(() => Effect.sync(() => finalized.push(c.x))))
+        ? othersRunning.await.pipe(Effect.andThen(Effect.fail(`bad ${c.x}`)), Effect.as(c))
+        : Effect.sync(() => ++running === 3 && othersRunning.openUnsafe()).pipe(
+          Effect.andThen(Effect.never),
+          Effect.as(c),
+          Effect.onInterrupt(() => Effect.sync(() => finalized.push(c.x)))
+        )
     const fan = mapStates(child, items, collectOut)
-    const before = Date.now()
     const error = failureOf(await Effect.runPromiseExit(runAction(fan, start([0, 1, 2, 3]))))
-    expect(Date.now() - before).toBeLessThan(2000)
     expect(error).toMatchObject({ _tag: "ParallelError", action: "fan", appId: "P", sequenceId: 1, index: 2, childId: "P:1:fan:2", cause: "bad 2" })
     expect(error.message).toBe(`Parallel action "fan" of application "P" (step 1): child 2 ("P:1:fan:2") failed: bad 2`)
     expect(finalized.sort()).toEqual([0, 1, 3])
@@ -232,14 +263,14 @@ describe("options", () => {
   it("timeout fails a child that runs too long", async () => {
     const slow = (c: Item) => Effect.sleep(c.x === 1 ? "1 second" : "1 millis").pipe(Effect.as(c))
     const fan = mapStates(slow, items, collectOut, { timeout: "30 millis" })
-    const error = failureOf(await Effect.runPromiseExit(runAction(fan, start([0, 1]))))
+    const error = failureOf(await Effect.runPromiseExit(virtual(runAction(fan, start([0, 1])))))
     expect(error).toMatchObject({ _tag: "ParallelError", index: 1 })
     expect((error.cause as { _tag: string })._tag).toBe("TimeoutError")
     const collected = mapStates(slow, items, (s: Parent, results, failures) => ({ ...s, out: [results.length, failures.length] }), {
       timeout: "30 millis",
       onError: "collect"
     })
-    expect((await Effect.runPromise(runAction(collected, start([0, 1, 2])))).state.out).toEqual([2, 1])
+    expect((await Effect.runPromise(virtual(runAction(collected, start([0, 1, 2]))))).state.out).toEqual([2, 1])
   })
 
   it("stopWhen: the first good answer wins and the rest are interrupted", async () => {
@@ -256,7 +287,7 @@ describe("options", () => {
         return completed.some((c) => c.x >= 2)
       }
     })
-    const app = await Effect.runPromise(runAction(fan, start([4, 1, 2, 3, 0])))
+    const app = await Effect.runPromise(virtual(runAction(fan, start([4, 1, 2, 3, 0]))))
     expect(app.state.out).toEqual([1, 2, 0])
     expect(seen).toEqual([[0], [1, 0], [1, 2, 0]])
     expect(interrupted.sort()).toEqual([3, 4])
@@ -340,7 +371,7 @@ describe("nesting", () => {
   })
 
   it("a parent's concurrency reaches nested parallel steps unless they set their own", async () => {
-    let counter = peakCounter()
+    let counter = peakCounter(1, 6)
     const leaf = (c: Item) => counter.child(c)
     const nested = (own?: number) =>
       Graph.subgraph(
@@ -355,7 +386,7 @@ describe("nesting", () => {
     const app = await Effect.runPromise(runAction(outer(), start([1, 2, 3, 4, 5, 6])))
     expect(app.state.out).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
     expect(counter.peak).toBe(1)
-    counter = peakCounter()
+    counter = peakCounter(3, 6)
     await Effect.runPromise(runAction(outer(3), start([1, 2, 3, 4, 5, 6])))
     expect(counter.peak).toBe(3)
   })
@@ -366,7 +397,7 @@ describe("streaming", () => {
     const child = (c: Item) => Effect.sleep(`${c.x * 10} millis`).pipe(Effect.as(c))
     const fan = mapStates(child, items, collectOut)
     const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
-    const events = await Effect.runPromise(Stream.runCollect(Application.stream(Application.make({ graph, state: start([2, 0, 1]), id: "S" }))))
+    const events = await Effect.runPromise(virtual(Stream.runCollect(Application.stream(Application.make({ graph, state: start([2, 0, 1]), id: "S" })))))
     expect(events.map((e) => `${e._tag}:${e.appId}`)).toEqual([
       "StepStarted:S",
       "StepStarted:S:1:fan:0",
