@@ -106,7 +106,6 @@ describe("Tracking: cheap recording", () => {
     expect(completed.map((r) => r.next)).toEqual(["b", undefined])
     // A step that follows another synchronously starts where the previous one ended.
     expect(completed[1]!.at - completed[1]!.durationMs).toBeCloseTo(completed[0]!.at, 2)
-    expect(Math.abs(completed[1]!.at - Date.now())).toBeLessThan(5_000)
   })
 
   it("with stepStarted: \"suspended\", only steps that suspend get a StepStarted record", async () => {

@@ -1,4 +1,4 @@
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Exit, Fiber, Latch } from "effect"
 import { describe, expect, it } from "vitest"
 import { Application, Graph } from "../src/index.js"
 
@@ -6,6 +6,11 @@ interface Counter {
   readonly count: number
 }
 const inc = (s: Counter): Counter => ({ count: s.count + 1 })
+
+/** A few turns of the event loop: time for work that should not happen to show. */
+const turns = async (n = 10) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+}
 
 describe("interruption", () => {
   it("interrupting the fiber running an application interrupts the running action; its finalizer runs", async () => {
@@ -32,26 +37,38 @@ describe("interruption", () => {
 
   it("a never-ending synchronous graph stays interruptible", async () => {
     let steps = 0
+    // The test's fiber is woken after 1,000 steps: only if the run lets other fibers in.
+    const spinning = Latch.makeUnsafe()
     const spin = (s: Counter) => {
-      steps++
+      if (++steps === 1000) spinning.openUnsafe()
       return { count: s.count + 1 }
     }
     const graph = Graph.make({ actions: { spin }, transitions: [["spin", "spin"]], entrypoint: "spin" })
-    const result = await Effect.runPromise(
-      Application.run(Application.make({ graph, state: { count: 0 } })).pipe(Effect.timeoutOption("20 millis"))
-    )
-    expect(result._tag).toBe("None")
-    expect(steps).toBeGreaterThan(1000)
+    const exit = await Effect.runPromise(Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Application.run(Application.make({ graph, state: { count: 0 } })))
+      yield* spinning.await
+      yield* Fiber.interrupt(fiber)
+      return yield* Fiber.await(fiber)
+    }))
+    expect(Exit.hasInterrupts(exit)).toBe(true)
+    expect(steps).toBeGreaterThanOrEqual(1000)
     const after = steps
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await turns()
     expect(steps).toBe(after)
   })
 
   it("interrupting a run awaiting a Promise action stops the run before the next action", async () => {
     let afterRan = false
+    // The Promise settles when the test says so: after the run has been interrupted.
+    const waiting = Latch.makeUnsafe()
+    let settle: () => void = () => {}
     const graph = Graph.make({
       actions: {
-        wait: (s: Counter) => new Promise<Counter>((resolve) => setTimeout(() => resolve(s), 50)),
+        wait: (s: Counter) =>
+          new Promise<Counter>((resolve) => {
+            settle = () => resolve(s)
+            waiting.openUnsafe()
+          }),
         after: (s: Counter) => {
           afterRan = true
           return s
@@ -60,11 +77,15 @@ describe("interruption", () => {
       transitions: [["wait", "after"]],
       entrypoint: "wait"
     })
-    const result = await Effect.runPromise(
-      Application.run(Application.make({ graph, state: { count: 0 } })).pipe(Effect.timeoutOption("5 millis"))
-    )
-    expect(result._tag).toBe("None")
-    await new Promise((resolve) => setTimeout(resolve, 80))
+    const exit = await Effect.runPromise(Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Application.run(Application.make({ graph, state: { count: 0 } })))
+      yield* waiting.await
+      yield* Fiber.interrupt(fiber)
+      return yield* Fiber.await(fiber)
+    }))
+    expect(Exit.hasInterrupts(exit)).toBe(true)
+    settle()
+    await turns()
     expect(afterRan).toBe(false)
   })
 })

@@ -36,12 +36,11 @@ describe("checkAction: lawful actions pass", () => {
     class Clock extends Context.Service<Clock, { readonly tick: Effect.Effect<number> }>()("test/Clock") {}
     const layer = Layer.succeed(Clock, { tick: Effect.as(Effect.sleep("1 hour"), 1) })
     await Testing.checkAction((s: State) => Promise.resolve({ ...s, count: s.count * 2 }), { state: State, seed: 4 })
-    const started = performance.now()
+    // Twenty hours of sleeps: on a real clock the test would time out.
     await Testing.checkAction(
       (s: State) => Effect.map(Clock.use((c) => c.tick), (n) => ({ ...s, count: s.count + n })),
       { state: State, layer, seed: 5, numRuns: 20 }
     )
-    expect(performance.now() - started).toBeLessThan(5_000)
   })
 
   it("a fast-check arbitrary instead of a schema", () =>
