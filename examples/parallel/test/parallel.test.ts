@@ -1,12 +1,28 @@
-import { Effect } from "effect"
+/**
+ * The programs' models and mirrors take their time with `Effect.sleep`, and the `tasks` program
+ * races them against a 200 ms timeout: the tests run them on Effect's `TestClock`, so what
+ * finishes first is decided by the latencies, not by how busy the machine is.
+ */
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { run as panel } from "../src/mapActions.js"
 import { run as grid } from "../src/product.js"
 import { search } from "../src/tasks.js"
 
+/** Runs `effect` on a virtual clock: its sleeps and timeouts end in the order of their deadlines. */
+const virtual = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(effect)
+      yield* TestClock.adjust("1 hour")
+      return yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(TestClock.layer()))
+  )
+
 describe("mapActions: one prompt, several models", () => {
   it("answers in branch order although the models finish in reverse", async () => {
-    const { final, finished } = await Effect.runPromise(panel("What is a state machine?"))
+    const { final, finished } = await virtual(panel("What is a state machine?"))
     expect(final.answers).toEqual([
       { model: "careful", answer: "state machine: what it is, what it costs, when to stop." },
       { model: "chatty", answer: "Great question! state machine is a big topic, so let me say a lot about it." },
@@ -20,7 +36,7 @@ describe("mapActions: one prompt, several models", () => {
 describe("product: prompts x models", () => {
   it("runs every model over every prompt, branch-major, at most two at once", async () => {
     const prompts = ["What is a state machine?", "Why run branches in parallel?", "When to retry?"]
-    const { final, peak } = await Effect.runPromise(grid(prompts))
+    const { final, peak } = await virtual(grid(prompts))
     expect(final.answers.map((q) => `${q.model} / ${q.prompt}`)).toEqual(
       ["careful", "chatty", "swift"].flatMap((model) => prompts.map((prompt) => `${model} / ${prompt}`))
     )
@@ -31,7 +47,7 @@ describe("product: prompts x models", () => {
 
 describe("tasks: mirrors with ids, concurrency, retry, timeout, collect and stopWhen", () => {
   it("finds the file, reports failures, and stops the rest", async () => {
-    const { attempts, final } = await Effect.runPromise(search("teasel-0.1.0.tgz"))
+    const { attempts, final } = await virtual(search("teasel-0.1.0.tgz"))
     expect(final.found).toBe("backup")
     // Successes in task order: the flaky mirror answered on its retry.
     expect(final.answered).toEqual([

@@ -1,5 +1,6 @@
-import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted, Stream } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
 import { Application, type Event } from "@teasel/core"
 import { describe, expect, it } from "vitest"
 import { parseCommand, shellQuote } from "../src/cli.js"
@@ -10,12 +11,22 @@ import { application, type Drafting, type Poems } from "../src/poems.js"
 const subject = "state machines"
 const styles = ["sonnet", "limerick", "haiku", "ode"]
 
-/** Later styles answer faster, so the children finish in the reverse of style order. */
+/**
+ * Later styles answer faster, so the children finish in the reverse of style order: the local
+ * model sleeps, and the workflow runs on Effect's `TestClock`, so the order is decided by the
+ * latencies, not by how busy the machine is.
+ */
 const reversed = Model.layerLocal({ latency: (_op, style) => Duration.millis(5 * (styles.length - styles.indexOf(style))) })
 
 const runAll = (maxDrafts: number, layer: Layer.Layer<Model> = reversed) =>
   Effect.runPromise(
-    Stream.runCollect(Application.stream(application({ subject, styles, maxDrafts }, "P"))).pipe(Effect.provide(layer))
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(
+        Stream.runCollect(Application.stream(application({ subject, styles, maxDrafts }, "P"))).pipe(Effect.provide(layer))
+      )
+      yield* TestClock.adjust("1 hour")
+      return yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(TestClock.layer()))
   )
 
 /** Index of the last element matching `p` (ES2022 has no findLastIndex), or -1. */

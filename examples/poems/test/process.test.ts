@@ -65,10 +65,12 @@ const saved = (filename: string, id: string) =>
     }).pipe(Effect.provide(SqlPersistence.layerSqlite({ filename })))
   )
 
+/** Polls `check` until it holds; fails at once if the program ends first (a hang fails by the test's timeout). */
 const waitUntil = async (check: () => Promise<boolean>, what: string, run: Run) => {
-  const deadline = Date.now() + 30_000
+  let ended = false
+  void run.exit.then(() => (ended = true))
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; output so far:\n${run.output()}`)
+    if (ended && !(await check())) throw new Error(`the program ended before ${what}; its output:\n${run.output()}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
