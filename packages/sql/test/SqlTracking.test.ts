@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Latch, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { Application, Graph, mapStates, State, Tracking } from "@teasel/core"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
@@ -150,9 +150,10 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
       Effect.scoped(Effect.gen(function*() {
         const halted = yield* Application.run(Application.make({ graph, state: { n: 0 }, id }), { haltBefore: ["stop"] })
         expect(halted.state.n).toBe(5_000)
-        // The tracker is still open (its session alive): the application shows as halted at once.
+        // The tracker is still open (its session alive): the application shows as halted, without
+        // waiting for the tracker to close (a tracker that never writes it fails by the timeout).
         let app: TrackingStore.Application | undefined
-        for (let i = 0; i < 100 && app?.status !== "halted"; i++) {
+        while (app?.status !== "halted") {
           yield* Effect.sleep(20)
           app = yield* Effect.promise(() => read(backend, (s) => s.applications({ project })).then((p) => p.items[0]))
         }
@@ -177,8 +178,14 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
       readonly n: number
       readonly out: number
     }
+    // Task 3 is the slowest whatever the load: it waits for the eleven others to end, then 60 ms.
+    const othersDone = Latch.makeUnsafe()
+    let done = 0
     const work = (s: Task) =>
-      Effect.flatMap(Effect.sleep(s.n === 3 ? 60 : 5), () => (s.n === 1 ? Effect.fail(new Error(`task ${s.n} broke`)) : Effect.succeed({ ...s, out: s.n * 10 })))
+      s.n === 3
+        ? Effect.as(Effect.andThen(othersDone.await, Effect.sleep(60)), { ...s, out: s.n * 10 })
+        : Effect.flatMap(Effect.sleep(5), () => (s.n === 1 ? Effect.fail(new Error(`task ${s.n} broke`)) : Effect.succeed({ ...s, out: s.n * 10 })))
+          .pipe(Effect.ensuring(Effect.sync(() => ++done === 11 && othersDone.openUnsafe())))
     const child = Graph.make({ actions: { work }, transitions: [], entrypoint: "work" })
     interface Parent {
       readonly total: number
@@ -218,8 +225,13 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
   it("records a failed step's error with its cause, and the siblings it interrupted", async () => {
     const project = unique("fail")
     const id = unique("parent")
+    // Task 0 fails once both its siblings are running; they would run for a minute.
+    const siblingsRunning = Latch.makeUnsafe()
+    let running = 0
     const work = (s: { n: number }) =>
-      s.n === 0 ? Effect.flatMap(Effect.sleep(10), () => Effect.fail(new Error("model down"))) : Effect.as(Effect.sleep(10_000), s)
+      s.n === 0
+        ? Effect.andThen(siblingsRunning.await, Effect.fail(new Error("model down")))
+        : Effect.andThen(Effect.sync(() => ++running === 2 && siblingsRunning.openUnsafe()), Effect.as(Effect.sleep(60_000), s))
     const fan = mapStates(work, (_: { n: number }) => [{ n: 0 }, { n: 1 }, { n: 2 }], (s) => s)
     const graph = Graph.make({ actions: { fan }, transitions: [], entrypoint: "fan" })
     const exit = await tracked(backend, project, Application.run(Application.make({ graph, state: { n: 0 }, id })))
@@ -241,9 +253,9 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
     await Effect.runPromise(
       Effect.scoped(Effect.gen(function*() {
         const fiber = yield* Effect.forkChild(Application.run(Application.make({ graph, state: { n: 0 }, id })))
-        // The tracker writes every 20 ms.
+        // The tracker writes every 20 ms: poll until it has written the running step.
         let app: TrackingStore.Application | undefined
-        for (let i = 0; i < 100 && app?.runningAction !== "wait"; i++) {
+        while (app?.runningAction !== "wait") {
           yield* Effect.sleep(20)
           app = yield* Effect.promise(() => read(backend, (s) => s.applications({ project })).then((p) => p.items[0]))
         }
