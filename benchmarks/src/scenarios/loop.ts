@@ -118,15 +118,17 @@ const teaselWith = (name: string, effectful: boolean, tracked: Tracked = "untrac
       entrypoint: "a"
     })
     const app = Application.make({ graph, state: { count: 0 } })
-    let records: Array<TrackingTypes.Record> = []
+    let records: Array<TrackingTypes.TrackingRecord | TrackingTypes.StepGroup> = []
     // Completed steps the records tell of: the check that every step was recorded.
     let steps = 0
-    const completed = (record: TrackingTypes.Record) =>
-      record._tag === "StepsCompleted" ? record.actions.length : record._tag === "StepCompleted" ? 1 : 0
+    const completed = (record: TrackingTypes.TrackingRecord | TrackingTypes.StepGroup) =>
+      !("_tag" in record) ? record.actions.length : record._tag === "StepCompleted" ? 1 : 0
     const tracker = Layer.succeed(
       Tracking.Tracking,
       Tracking.Tracking.of({
         record: tracked === "keep" ? (record) => void records.push(record) : (record) => void (steps += completed(record)),
+        // Groups of fast steps at once, as the SQL tracker takes them.
+        recordSteps: tracked === "keep" ? (group) => void records.push(group) : (group) => void (steps += group.actions.length),
         // As the SQL tracker asks: a StepStarted only for steps that suspend.
         stepStarted: "suspended"
       })

@@ -66,17 +66,80 @@ export type ContextOf<A> = A extends (...args: any) => infer N
   : never
 
 /**
+ * Why a step failed: the action threw.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class Threw extends Data.TaggedClass("Threw")<{ readonly cause: unknown }> {}
+
+/**
+ * Why a step failed: the action's promise rejected.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class Rejected extends Data.TaggedClass("Rejected")<{ readonly cause: unknown }> {}
+
+/**
+ * Why a step failed: the action returned something that is not a state object (`found` says
+ * what it was).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class NotAnObject extends Data.TaggedClass("NotAnObject")<{ readonly found: string }> {}
+
+/**
+ * Why a step failed: the action changed keys outside its declared `writes`.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class UndeclaredWrite extends Data.TaggedClass("UndeclaredWrite")<{
+  /** The keys it added, removed or replaced without declaring them. */
+  readonly keys: ReadonlyArray<string>
+  /** Its declared `writes`. */
+  readonly writes: ReadonlyArray<string>
+}> {}
+
+/**
+ * Why a step failed: the application's next action is not an action of its graph.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class UnknownAction extends Data.TaggedClass("UnknownAction")<{}> {}
+
+/**
+ * Why a step failed: the action completed, but a transition condition out of it threw.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class ConditionThrew extends Data.TaggedClass("ConditionThrew")<{ readonly cause: unknown }> {}
+
+/**
+ * Why a step failed, each reason with its own fields (`_tag` tells which).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export type ActionErrorReason = Threw | Rejected | NotAnObject | UndeclaredWrite | UnknownAction | ConditionThrew
+
+/**
  * A step failed for a reason that is not the action's own typed error: the action threw, its
  * promise rejected, it returned something that is not an object, it wrote a key outside its
- * declared `writes`, or it was not found.
+ * declared `writes`, it was not found, or a transition condition out of it threw. `reason` says
+ * which (a tagged class with its own fields).
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Exit } from "effect"
  * import { Application, Graph } from "@teasel/core"
  * const graph = Graph.make({ actions: { bad: (_: { n: number }) => { throw new Error("no") } }, transitions: [], entrypoint: "bad" })
  * const exit = await Effect.runPromiseExit(Application.run(Application.make({ graph, state: { n: 0 } }), {}))
- * // exit fails with ActionError { action: "bad", sequenceId: 1, cause: Error("no") }
+ * // exit fails with ActionError { action: "bad", sequenceId: 1, reason: Threw { cause: Error("no") } }
  * ```
  * @category errors
  * @since 0.1.0
@@ -88,8 +151,8 @@ export class ActionError extends Data.TaggedError("ActionError")<{
   readonly appId: string
   /** The step that failed (1 for the first step of the application). */
   readonly sequenceId: number
-  /** What went wrong, as a short machine-readable word. */
-  readonly reason: "threw" | "rejected" | "not-an-object" | "undeclared-write" | "unknown-action"
+  /** What went wrong. */
+  readonly reason: ActionErrorReason
   readonly message: string
   /** The thrown or rejected value, when there is one. */
   readonly cause?: unknown
@@ -228,15 +291,10 @@ export const stream = <S, C, E1 = never, R1 = never, E2 = never, R2 = never, I =
   (state, inputs) =>
     CurrentStep.use((step) => {
       const chunks: Array<C> = []
-      const emit = step?.emit
       const collect = Stream.runForEach(run(state, inputs as I), (chunk) =>
         Effect.sync(() => {
           chunks.push(chunk)
-          if (emit !== undefined && step !== undefined) {
-            emit(step.parentId === undefined
-              ? { _tag: "Chunk", appId: step.appId, action: step.action, chunk }
-              : { _tag: "Chunk", appId: step.appId, parentId: step.parentId, action: step.action, chunk })
-          }
+          if (step !== undefined) step.chunk(chunk)
         }))
       return Effect.flatMap(collect, () => toEffect(finish(state, chunks)))
     })

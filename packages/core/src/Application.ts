@@ -14,6 +14,8 @@ import type { ActionError } from "./Action.js"
 import type * as Event from "./Event.js"
 import { type Graph, GraphError } from "./Graph.js"
 import * as App from "./internal/application.js"
+import * as ChildApp from "./internal/child.js"
+import type { Emit } from "./internal/context.js"
 import * as Loop from "./internal/loop.js"
 import { NotFound, Persistence, PersistenceError, type Step, Unreadable } from "./Persistence.js"
 
@@ -104,16 +106,8 @@ export const make = <S, K extends string, E, R>(options: {
       action: entrypoint
     })
   }
-  return App.make({
-    graph: options.graph,
-    id: options.id ?? crypto.randomUUID(),
-    partitionKey: options.partitionKey ?? "",
-    parentId: undefined,
-    state: options.state,
-    next: entrypoint,
-    last: undefined,
-    sequenceId: 0
-  })
+  const identity = { graph: options.graph, id: options.id ?? crypto.randomUUID(), partitionKey: options.partitionKey ?? "", parentId: undefined }
+  return App.start(identity, options.state, entrypoint)
 }
 
 /**
@@ -152,7 +146,7 @@ export const step: {
 } = dual(
   (args) => App.isApplication(args[0]),
   (app: Application<any, any, any, any>, options?: { readonly inputs?: object | undefined }) =>
-    Loop.run(app, { inputs: options?.inputs, maxSteps: 1 }, undefined)
+    runLoop(app, { inputs: options?.inputs, maxSteps: 1 }, undefined)
 ) as any
 
 /**
@@ -186,7 +180,7 @@ export const run: {
 } = dual(
   (args) => App.isApplication(args[0]),
   (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
-    Loop.run(app, options ?? {}, undefined)
+    runLoop(app, options ?? {}, undefined)
 ) as any
 
 /**
@@ -220,7 +214,7 @@ export const stream: {
   (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
     Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
       Effect.flatMap(
-        Loop.run(app, options ?? {}, (event) => {
+        runLoop(app, options ?? {}, (event) => {
           Queue.offerUnsafe(queue, event)
         }),
         (final) =>
@@ -349,14 +343,12 @@ const fromStep = <S, K extends string, E, R>(
       )
     }
   }
-  return Effect.succeed(App.make({
-    graph,
-    id,
-    partitionKey: saved.partitionKey,
-    parentId: saved.parentId,
-    state: saved.state,
-    next: saved.next,
-    last: saved.action,
-    sequenceId: saved.sequenceId
-  }))
+  return Effect.succeed(App.make(
+    { graph, id, partitionKey: saved.partitionKey, parentId: saved.parentId },
+    { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId }
+  ))
 }
+
+/** One run of the step loop, with the runtime its sub-graphs ask to run them. */
+const runLoop = (app: Application<any, any, any, any>, options: Loop.LoopOptions, emit: Emit | undefined) =>
+  ChildApp.withRuntime(Loop.run(app, options, emit))

@@ -9,12 +9,12 @@
  *
  * @since 0.1.0
  */
-import { Data, type Effect } from "effect"
+import { Context, Data, Effect } from "effect"
 import { pipeArguments, type Pipeable } from "effect/Pipeable"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { PersistenceError } from "./Persistence.js"
-import { runSubgraph } from "./internal/loop.js"
+import { CurrentChildRuntime, CurrentStep } from "./internal/context.js"
 import { choose, type Edge, type EdgeIndex, indexEdges } from "./internal/transition.js"
 
 /**
@@ -252,8 +252,25 @@ export const subgraph = <S, K extends string, E, R>(
     }
   }
   const haltAfter = Object.freeze([...(options.haltAfter ?? [])])
-  const run = (state: S, inputs?: object) => runSubgraph(graph, state, inputs, { haltAfter, entrypoint })
-  return Object.assign(run, { graph, haltAfter, entrypoint }) as SubGraph<S, K, E, R>
+  const spec = { graph, haltAfter, entrypoint }
+  // The sub-graph is data (`graph`, `entrypoint`, `haltAfter`) that the runtime recognises; called
+  // as an action, it asks the running application's runtime to run it as a child.
+  const run = (state: S, inputs?: object) =>
+    Effect.flatMap(Effect.context<never>(), (context) => {
+      const step = Context.get(context, CurrentStep)
+      const runtime = Context.get(context, CurrentChildRuntime)
+      if (step === undefined || runtime === undefined) {
+        return Effect.die(
+          new GraphError({
+            message:
+              `Graph.subgraph: the sub-graph starting at "${entrypoint}" runs as a child application; use it as an action of a graph or a branch of a parallel step, and run the application (Application.run)`,
+            action: entrypoint
+          })
+        )
+      }
+      return runtime.runSubgraph(spec, state, inputs, step)
+    })
+  return Object.assign(run, spec) as unknown as SubGraph<S, K, E, R>
 }
 
 /**
@@ -264,6 +281,54 @@ export const subgraph = <S, K extends string, E, R>(
  */
 export const isSubGraph = (u: unknown): u is SubGraph<any, string, unknown, unknown> =>
   typeof u === "function" && isGraph((u as { graph?: unknown }).graph)
+
+/**
+ * The shape of a graph as plain data: its actions (and which are sub-graphs), its transitions
+ * (with the name of each condition), its entrypoint and its Mermaid text. Trackers store it.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Shape {
+  readonly actions: ReadonlyArray<{ readonly name: string; readonly subgraph: boolean }>
+  readonly transitions: ReadonlyArray<{ readonly from: string; readonly to: string; readonly condition: string | undefined }>
+  readonly entrypoint: string
+  readonly mermaid: string
+}
+
+/**
+ * The plain-data shape of a graph (computed once per graph).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { n: number }) => ({ n: s.n + 1 })
+ * const shape = Graph.shapeOf(Graph.make({ actions: { inc }, transitions: [], entrypoint: "inc" }))
+ * shape.entrypoint // "inc"
+ * shape.actions // [{ name: "inc", subgraph: false }]
+ * ```
+ * @category destructors
+ * @since 0.2.0
+ */
+export const shapeOf = (graph: Graph<any, string, any, any>): Shape => {
+  let shape = shapes.get(graph)
+  if (shape === undefined) {
+    shape = {
+      actions: Object.keys(graph.actions).map((name) => ({ name, subgraph: isSubGraph(graph.actions[name]) })),
+      transitions: graph.transitions.map((t) => ({
+        from: t.from,
+        to: t.to,
+        condition: t.when === undefined ? undefined : t.when.name || "when"
+      })),
+      entrypoint: graph.entrypoint,
+      mermaid: toMermaid(graph)
+    }
+    shapes.set(graph, shape)
+  }
+  return shape
+}
+
+const shapes = new WeakMap<object, Shape>()
 
 /**
  * Mermaid `flowchart` text of the graph: one node per action (sub-graphs drawn as subroutines),

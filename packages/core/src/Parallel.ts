@@ -16,14 +16,13 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Context, Data, type Duration, Effect, Exit, type Schedule } from "effect"
+import { type Cause, Context, Data, type Duration, Effect, type Schedule } from "effect"
 import * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
-import type { Application } from "./Application.js"
-import * as Graph from "./Graph.js"
-import * as App from "./internal/application.js"
+import * as ChildApp from "./internal/child.js"
+import * as Children from "./internal/children.js"
 import { CurrentStep, type StepContext } from "./internal/context.js"
-import * as Loop from "./internal/loop.js"
+import { servicesOf } from "./internal/services.js"
 import type { PersistenceError } from "./Persistence.js"
 
 /**
@@ -318,23 +317,13 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
  * @since 0.1.0
  */
 export const childId = (parentId: string, sequenceId: number, action: string, index: number): string =>
-  Loop.childId(parentId, sequenceId, action, index)
+  ChildApp.childId(parentId, sequenceId, action, index)
 
 const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
 
 const toArray = <A>(items: Iterable<A>): ReadonlyArray<A> => (Array.isArray(items) ? items : Array.from(items))
 
-/**
- * The tasks of one parallel step, read by index: combinators describe them without building an
- * object per task, which matters at a hundred thousand children.
- */
-interface TaskList<C> {
-  readonly length: number
-  readonly branch: (i: number) => Action.Any<C>
-  readonly state: (i: number) => C
-  readonly inputs: (i: number) => object | undefined
-  readonly id: (i: number) => string | undefined
-}
+type TaskList<C> = Children.TaskList<C>
 
 /** Every branch over every element (a state or a `[state, inputs]` pair), branch-major. */
 const overStates = <C>(
@@ -365,7 +354,8 @@ const placeOf = (step: StepContext | undefined) =>
     partitionKey: "",
     sequenceId: 0,
     action: "parallel",
-    emit: undefined
+    emit: undefined,
+    chunk: () => {}
   }
 
 const fromTasks = <S, C>(
@@ -382,208 +372,18 @@ const fromTasks = <S, C>(
       partitionKey: place.partitionKey
     })
     const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
-    const executor = Context.get(context, CurrentExecutor)
+    const gathered = Children.run(place, list, {
+      options: options ?? {},
+      concurrency,
+      executor: Context.get(context, CurrentExecutor),
+      services: servicesOf(context),
+      error: (index, childId, cause, what) => parallelError(place, index, childId, cause, what)
+    })
     return Effect.flatMap(
-      runChildren(place, list, options ?? {}, concurrency, executor, Loop.servicesOf(context)),
+      Effect.provideService(gathered, CurrentConcurrency, concurrency),
       ({ failures, results }) => Action.toEffect(reduce(state, results, failures))
     )
   })
-
-/** Stops the remaining children once `stopWhen` holds; caught before `reduce`. */
-class Stop {}
-
-/** One child application per action branch needs a graph; built once per branch function. */
-const singleActionGraphs = new WeakMap<Function, Graph.Graph<any, string, any, any>>()
-
-const graphOf = (branch: Action.Any<any>) => {
-  if (Graph.isSubGraph(branch)) {
-    return { graph: branch.graph, entrypoint: branch.entrypoint, haltAfter: branch.haltAfter, direct: false }
-  }
-  let graph = singleActionGraphs.get(branch)
-  if (graph === undefined) {
-    const name = branch.name || "branch"
-    graph = Graph.make({ actions: { [name]: branch }, transitions: [], entrypoint: name })
-    singleActionGraphs.set(branch, graph)
-  }
-  // A plain action without declared writes can be called directly (see the eager path).
-  return { graph, entrypoint: graph.entrypoint, haltAfter: undefined, direct: Action.writesOf(branch) === undefined }
-}
-
-const runChildren = <C>(
-  place: StepContext,
-  list: TaskList<C>,
-  options: Options<C>,
-  concurrency: number | "unbounded",
-  executor: Executor | undefined,
-  services: Loop.Services
-): Effect.Effect<{ results: ReadonlyArray<C>; failures: ReadonlyArray<Failure> }, unknown, unknown> => {
-  const n = list.length
-  const prefix = Loop.childIdPrefix(place.appId, place.sequenceId, place.action)
-  const idOf = (i: number): string => list.id(i) ?? prefix + i
-  // Derived ids are unique by construction; only ids given by tasks can collide.
-  let seen: Set<string> | undefined
-  for (let i = 0; i < n && seen === undefined; i++) if (list.id(i) !== undefined) seen = new Set()
-  for (let i = 0; i < n; i++) {
-    const branch = list.branch(i)
-    if (seen !== undefined) {
-      const id = idOf(i)
-      if (seen.has(id)) {
-        return Effect.fail(parallelError(place, i, id, undefined, `task ${i} repeats the child id "${id}"; ids must be unique within a step`))
-      }
-      seen.add(id)
-    }
-    if (typeof branch !== "function") {
-      return Effect.fail(parallelError(place, i, idOf(i), undefined, `task ${i} has a branch that is not an action (found ${typeof branch})`))
-    }
-  }
-
-  const collect = options.onError === "collect"
-  const stopWhen = options.stopWhen
-  const results = new Array<C>(n)
-  const completed = new Uint8Array(n)
-  const failures: Array<Failure> = []
-  // Results so far in task order, for stopWhen: kept sorted by index as children complete.
-  const soFar: Array<C> = []
-  const soFarIndex: Array<number> = []
-
-  /** Records a success; returns true when stopWhen says to stop. */
-  const succeed = (i: number, state: C): boolean => {
-    results[i] = state
-    completed[i] = 1
-    if (stopWhen === undefined) return false
-    let at = soFarIndex.length
-    while (at > 0 && soFarIndex[at - 1]! > i) at--
-    soFarIndex.splice(at, 0, i)
-    soFar.splice(at, 0, state)
-    return stopWhen(soFar)
-  }
-
-  const childOf = (i: number): Child => {
-    return {
-      id: idOf(i),
-      index: i,
-      parentId: place.appId,
-      parentSequenceId: place.sequenceId,
-      action: place.action,
-      partitionKey: place.partitionKey,
-      branch: list.branch(i),
-      state: list.state(i),
-      inputs: list.inputs(i)
-    }
-  }
-
-  // Most steps run one branch many times: remember the last branch's graph.
-  let lastBranch: Action.Any<any> | undefined
-  let lastShape: ReturnType<typeof graphOf> | undefined
-  const shapeOf = (branch: Action.Any<any>) => {
-    if (branch !== lastBranch) {
-      lastBranch = branch
-      lastShape = graphOf(branch)
-    }
-    return lastShape!
-  }
-  const childApp = (i: number) => {
-    const { entrypoint, graph, haltAfter } = shapeOf(list.branch(i))
-    const app = App.make({
-      graph,
-      id: idOf(i),
-      partitionKey: place.partitionKey,
-      parentId: place.appId,
-      state: list.state(i),
-      next: entrypoint,
-      last: undefined,
-      sequenceId: 0
-    })
-    return { app, options: { haltAfter, inputs: list.inputs(i), parentSequenceId: place.sequenceId } }
-  }
-
-  const lazy = (i: number): Effect.Effect<unknown, unknown, unknown> => {
-    const local = Effect.suspend(() => {
-      const { app, options } = childApp(i)
-      return Loop.runChild(app, options, place.emit, services)
-    })
-    let effect = executor === undefined ? local : executor.run(childOf(i), local)
-    if (options.timeout !== undefined) effect = Effect.timeout(effect, options.timeout)
-    if (options.retry !== undefined) effect = Effect.retry(effect, options.retry)
-    return effect
-  }
-
-  const settle = (i: number, effect: Effect.Effect<unknown, unknown, unknown>) =>
-    Effect.matchEffect(effect, {
-      onFailure: (error) => {
-        if (!collect) {
-          return Effect.fail(parallelError(place, i, idOf(i), error, `child ${i} ("${idOf(i)}") failed: ${messageOf(error)}`))
-        }
-        failures.push({ index: i, id: idOf(i), error })
-        return Effect.void
-      },
-      onSuccess: (state) => (succeed(i, state as C) ? Effect.fail(new Stop()) : Effect.void)
-    })
-
-  // Without limits or wrappers, start every child now: synchronous children finish here, without
-  // a fiber; the rest continue concurrently below.
-  const eager = concurrency === "unbounded" && executor === undefined && services.store === undefined &&
-    options.timeout === undefined && options.retry === undefined
-  const pending: Array<readonly [number, Effect.Effect<unknown, unknown, unknown>]> = []
-  if (eager) {
-    // With nobody watching, a plain action's child needs no application object unless its action
-    // returns something other than a valid state.
-    const unobserved = place.emit === undefined && services.tracker === undefined
-    for (let i = 0; i < n; i++) {
-      let out: Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown>
-      const branch = list.branch(i)
-      if (unobserved && shapeOf(branch).direct) {
-        let result: unknown
-        let thrown: { thrown: unknown } | undefined
-        try {
-          result = branch(list.state(i), list.inputs(i))
-        } catch (cause) {
-          thrown = { thrown: cause }
-        }
-        if (thrown === undefined && Loop.isPlainState(result)) {
-          if (succeed(i, result as C)) return Effect.succeed(finish())
-          continue
-        }
-        const { app, options } = childApp(i)
-        out = Loop.advanceWith(app, options, services, thrown ?? { out: result })
-      } else {
-        const { app, options } = childApp(i)
-        out = Loop.advance(app, options, place.emit, services)
-      }
-      if (!Effect.isEffect(out)) {
-        if (succeed(i, out.state as C)) return Effect.succeed(finish())
-      } else if (!collect && isFailedExit(out)) {
-        // A synchronous failure: fail the step now rather than start the remaining children.
-        return Effect.as(settle(i, out), finish())
-      } else {
-        pending.push([i, Effect.map(out, Loop.stateOf)])
-      }
-    }
-  } else {
-    for (let i = 0; i < n; i++) pending.push([i, lazy(i)])
-  }
-
-  function finish() {
-    if (!collect && stopWhen === undefined) return { results, failures }
-    const ordered: Array<C> = []
-    for (let i = 0; i < n; i++) if (completed[i] === 1) ordered.push(results[i]!)
-    failures.sort((a, b) => a.index - b.index)
-    return { results: ordered, failures }
-  }
-
-  if (pending.length === 0) return Effect.succeed(finish())
-  return Effect.forEach(pending, ([i, effect]) => settle(i, effect), {
-    concurrency: eager ? "unbounded" : concurrency,
-    discard: true
-  }).pipe(
-    Effect.catchIf((e): e is Stop => e instanceof Stop, () => Effect.void),
-    Effect.provideService(CurrentConcurrency, concurrency),
-    Effect.map(finish)
-  )
-}
-
-const isFailedExit = (u: unknown): u is Exit.Exit<never, unknown> => Exit.isExit(u) && Exit.isFailure(u)
-
 
 const parallelError = (place: StepContext, index: number, childId: string, cause: unknown, what: string) =>
   new ParallelError({
@@ -595,6 +395,3 @@ const parallelError = (place: StepContext, index: number, childId: string, cause
     cause,
     message: `Parallel action "${place.action}" of application "${place.appId}" (step ${place.sequenceId}): ${what}`
   })
-
-const messageOf = (error: unknown): string =>
-  error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error) ?? String(error)

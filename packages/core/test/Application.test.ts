@@ -156,27 +156,27 @@ describe("ActionError", () => {
   it("an action that throws: names the action, app and step, and keeps the thrown value as cause", async () => {
     const thrown = new RangeError("bad range")
     const error = failure(await runOne(() => { throw thrown }, { n: 1 }))
-    expect(error).toMatchObject({ _tag: "ActionError", action: "culprit", appId: "app-x", sequenceId: 2, reason: "threw" })
+    expect(error).toMatchObject({ _tag: "ActionError", action: "culprit", appId: "app-x", sequenceId: 2, reason: { _tag: "Threw", cause: thrown } })
     expect(error.cause).toBe(thrown)
     expect(error.message).toBe(`Action "culprit" of application "app-x" (step 2) threw RangeError: bad range`)
   })
 
   it("an Effect action that dies and a Promise that rejects keep their cause", async () => {
     const died = failure(await runOne(() => Effect.sync(() => { throw "boom" }), { n: 1 }))
-    expect(died).toMatchObject({ _tag: "ActionError", reason: "threw", cause: "boom" })
+    expect(died).toMatchObject({ _tag: "ActionError", reason: { _tag: "Threw", cause: "boom" }, cause: "boom" })
     const rejected = failure(await runOne(() => Promise.reject(new Error("offline")), { n: 1 }))
-    expect(rejected).toMatchObject({ _tag: "ActionError", reason: "rejected", action: "culprit" })
+    expect(rejected).toMatchObject({ _tag: "ActionError", reason: { _tag: "Rejected" }, action: "culprit" })
     expect((rejected.cause as Error).message).toBe("offline")
   })
 
   it("an action returning a non-object names the action and what it returned", async () => {
     for (const [value, described] of [[undefined, "undefined"], [3, "number 3"], [null, "null"], [[1], "an array"], ["s", "\"s\""]] as const) {
       const error = failure(await runOne(() => value, { n: 1 }))
-      expect(error).toMatchObject({ _tag: "ActionError", action: "culprit", reason: "not-an-object" })
+      expect(error).toMatchObject({ _tag: "ActionError", action: "culprit", reason: { _tag: "NotAnObject" } })
       expect(error.message).toContain(`returned ${described}; an action must return the next state as an object`)
     }
     const viaPromise = failure(await runOne(() => Promise.resolve(undefined), { n: 1 }))
-    expect(viaPromise.reason).toBe("not-an-object")
+    expect(viaPromise.reason._tag).toBe("NotAnObject")
   })
 
   it("an action writing keys outside its declared writes", async () => {
@@ -185,7 +185,7 @@ describe("ActionError", () => {
       run: (s: { a: number; b: number; c?: number }) => ({ a: s.a + 1, b: s.b + 1, c: 1 })
     })
     const error = failure(await runOne(sneaky, { a: 0, b: 0 }))
-    expect(error).toMatchObject({ _tag: "ActionError", reason: "undeclared-write", action: "culprit" })
+    expect(error).toMatchObject({ _tag: "ActionError", reason: { _tag: "UndeclaredWrite", keys: ["b", "c"], writes: ["a"] }, action: "culprit" })
     expect(error.message).toContain(`wrote "b", "c" outside its declared writes [a]`)
     const dropped = Action.make({ writes: ["a"], run: (s: { a: number; b?: number }) => ({ a: s.a }) })
     expect(failure(await runOne(dropped, { a: 0, b: 1 })).message).toContain(`wrote "b"`)

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Application, Graph } from "../src/index.js"
@@ -154,9 +154,20 @@ describe("Graph.subgraph", () => {
   })
 
   it("stops the child after haltAfter and can start elsewhere", async () => {
-    const sub = Graph.subgraph(loop, { haltAfter: ["check"], entrypoint: "check" })
-    expect(await Effect.runPromise(sub({ count: 0 }))).toEqual({ count: 0 })
-    const once = Graph.subgraph(loop, { haltAfter: ["write"] })
-    expect(await Effect.runPromise(once({ count: 0 }))).toEqual({ count: 1 })
+    const runAsStep = async (sub: (s: { count: number }) => unknown) => {
+      const parent = Graph.make({ actions: { sub: sub as typeof same }, transitions: [], entrypoint: "sub" })
+      return (await Effect.runPromise(Application.run(Application.make({ graph: parent, state: { count: 0 } })))).state
+    }
+    expect(await runAsStep(Graph.subgraph(loop, { haltAfter: ["check"], entrypoint: "check" }))).toEqual({ count: 0 })
+    expect(await runAsStep(Graph.subgraph(loop, { haltAfter: ["write"] }))).toEqual({ count: 1 })
+  })
+
+  it("is data the runtime runs: called outside an application, it says how to run it", async () => {
+    const sub = Graph.subgraph(loop, { haltAfter: ["write"] })
+    expect(sub.graph).toBe(loop)
+    expect(sub.entrypoint).toBe("write")
+    expect(sub.haltAfter).toEqual(["write"])
+    const exit = await Effect.runPromiseExit(sub({ count: 0 }))
+    expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("runs as a child application")
   })
 })

@@ -7,15 +7,26 @@ import { describe, expect, it } from "vitest"
 import { Tracking } from "../src/index.js"
 import { FAST_MS, MAX_WINDOW, Recorder } from "../src/internal/recorder.js"
 
+/** What the test tracker saw: records, and groups (marked) as `recordSteps` received them. */
+type Seen = Tracking.TrackingRecord | (Tracking.StepGroup & { readonly _tag: "StepGroup" })
+
+/** One record per step: a group's steps as a tracker without `recordSteps` receives them. */
+const expand = (r: Seen): ReadonlyArray<Tracking.TrackingRecord> => (r._tag === "StepGroup" ? Tracking.stepsOf(r) : [r])
+
 /** A recorder on a clock that only moves when the test says, with the records it gave. */
 const setup = (stepStarted: "always" | "suspended" = "suspended") => {
   let t = 1_000
   let reads = 0
-  const records: Array<Tracking.Record> = []
+  const records: Array<Seen> = []
   const recorder = new Recorder(
-    Tracking.Tracking.of({ record: (r) => void records.push(r), stepStarted }),
+    Tracking.Tracking.of({
+      record: (r) => void records.push(r),
+      recordSteps: (g) => void records.push({ ...g, _tag: "StepGroup" }),
+      stepStarted
+    }),
     "app",
     "",
+    undefined,
     () => {
       reads++
       return t
@@ -42,9 +53,9 @@ const setup = (stepStarted: "always" | "suspended" = "suspended") => {
     /** One synchronous step taking `ms`; with `ends`, the application ends after it. */
     sync: (ms: number, ends = false) => {
       seq++
-      recorder.stepStarted("a", seq)
+      recorder.started("a", seq)
       t += ms
-      recorder.stepCompleted("a", seq, { n: seq }, ends ? undefined : "a")
+      recorder.completed("a", seq, { n: seq }, ends ? undefined : "a")
     },
     /**
      * One step that suspends after `before` ms of synchronous work and completes `after` ms later,
@@ -52,43 +63,43 @@ const setup = (stepStarted: "always" | "suspended" = "suspended") => {
      */
     suspending: async (before: number, after: number) => {
       seq++
-      recorder.stepStarted("s", seq)
+      recorder.started("s", seq)
       t += before
       recorder.suspended("s", seq)
       await Promise.resolve()
       t += after
-      recorder.stepCompleted("s", seq, { n: seq }, "a")
+      recorder.completed("s", seq, { n: seq }, "a")
     },
     /** One step that returns an Effect which completes in the same turn, `ms` later (an Effect.sync). */
     suspendingSync: (ms: number) => {
       seq++
-      recorder.stepStarted("e", seq)
+      recorder.started("e", seq)
       recorder.suspended("e", seq)
       t += ms
-      recorder.stepCompleted("e", seq, { n: seq }, "a")
+      recorder.completed("e", seq, { n: seq }, "a")
     },
     /** One step that fails after `ms`. */
     failing: (ms: number) => {
       seq++
-      recorder.stepStarted("f", seq)
+      recorder.started("f", seq)
       t += ms
-      recorder.stepFailed("f", seq, new Error("boom"), true)
+      recorder.failed("f", seq, new Error("boom"), true, seq - 1, "f")
     },
     seq: () => seq,
     origin: performance.timeOrigin
   }
 }
 
-const tags = (records: ReadonlyArray<Tracking.Record>) =>
-  records.map((r) => (r._tag === "StepsCompleted" ? `StepsCompleted:${r.sequenceId}+${r.actions.length}` : `${r._tag}${"sequenceId" in r && r._tag !== "ApplicationStarted" ? `:${r.sequenceId}` : ""}`))
+const tags = (records: ReadonlyArray<Seen>) =>
+  records.map((r) => (r._tag === "StepGroup" ? `StepGroup:${r.sequenceId}+${r.actions.length}` : `${r._tag}${"sequenceId" in r && r._tag !== "ApplicationStarted" ? `:${r.sequenceId}` : ""}`))
 
 describe("Recorder: fast synchronous steps", () => {
   it("groups them in windows that double up to the maximum, one clock read per group", () => {
     const run = setup()
     const fast = FAST_MS / 10
     for (let i = 0; i < 300; i++) run.sync(fast)
-    run.recorder.finish("halted", run.seq(), "a")
-    const groups = run.records.filter((r) => r._tag === "StepsCompleted")
+    run.recorder.ended("halted", run.seq(), "a")
+    const groups = run.records.filter((r) => r._tag === "StepGroup")
     // 1 alone, then 2, 4, 8, 16, 32, then 64s, and what is left at the end.
     expect(run.records[1]).toMatchObject({ _tag: "StepCompleted", sequenceId: 1 })
     expect(groups.map((g) => g.actions.length)).toEqual([2, 4, 8, 16, 32, 64, 64, 64, 45])
@@ -101,8 +112,8 @@ describe("Recorder: fast synchronous steps", () => {
   it("shares each group's time evenly: expanded, every step has its duration and ends where the next starts", () => {
     const run = setup()
     for (let i = 0; i < 100; i++) run.sync(0.0001, i === 99)
-    run.recorder.finish("ended", run.seq(), undefined)
-    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted")
+    run.recorder.ended("ended", run.seq(), undefined)
+    const steps = run.records.flatMap(expand).filter((r) => r._tag === "StepCompleted")
     expect(steps.map((s) => s.sequenceId)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
     expect(steps.map((s) => s.state)).toEqual(Array.from({ length: 100 }, (_, i) => ({ n: i + 1 })))
     for (const [i, s] of steps.entries()) {
@@ -120,12 +131,12 @@ describe("Recorder: fast synchronous steps", () => {
     for (let i = 0; i < 7; i++) run.sync(0.0001)
     // That group (the slow step and 7 fast ones) closes when its window is full.
     run.sync(0.0001) // the window is 1 again: this step is timed on its own
-    run.recorder.finish("halted", run.seq(), "a")
+    run.recorder.ended("halted", run.seq(), "a")
     expect(tags(run.records.slice(1))).toEqual([
-      "StepCompleted:1", "StepsCompleted:2+2", "StepsCompleted:4+4", "StepsCompleted:8+8", "StepCompleted:16", "ApplicationStopped:16"
+      "StepCompleted:1", "StepGroup:2+2", "StepGroup:4+4", "StepGroup:8+8", "StepCompleted:16", "ApplicationStopped:16"
     ])
-    const slowGroup = run.records.find((r) => r._tag === "StepsCompleted" && r.sequenceId === 8)
-    expect(slowGroup?._tag === "StepsCompleted" && slowGroup.durationMs).toBeCloseTo(5 + 7 * 0.0001, 9)
+    const slowGroup = run.records.find((r) => r._tag === "StepGroup" && r.sequenceId === 8)
+    expect(slowGroup?._tag === "StepGroup" && slowGroup.durationMs).toBeCloseTo(5 + 7 * 0.0001, 9)
     const alone = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 16)
     expect(alone?._tag === "StepCompleted" && alone.durationMs).toBeCloseTo(0.0001, 9)
   })
@@ -133,10 +144,10 @@ describe("Recorder: fast synchronous steps", () => {
   it("steps slower than the threshold are each timed on their own, with exact durations", () => {
     const run = setup()
     for (let i = 0; i < 10; i++) run.sync(FAST_MS * 4)
-    run.recorder.finish("halted", run.seq(), "a")
+    run.recorder.ended("halted", run.seq(), "a")
     const completed = run.records.filter((r) => r._tag === "StepCompleted")
     expect(completed).toHaveLength(10)
-    expect(run.records.some((r) => r._tag === "StepsCompleted")).toBe(false)
+    expect(run.records.some((r) => r._tag === "StepGroup")).toBe(false)
     for (const c of completed) expect(c._tag === "StepCompleted" && c.durationMs).toBeCloseTo(FAST_MS * 4, 9)
   })
 })
@@ -147,9 +158,9 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     for (let i = 0; i < 3; i++) run.sync(0.0001) // 1 alone, 2-3 grouped
     run.sync(0.0001) // 4 opens a group of up to 4
     await run.suspending(0.0001, 7)
-    run.recorder.finish("halted", run.seq(), "a")
+    run.recorder.ended("halted", run.seq(), "a")
     expect(tags(run.records.slice(1))).toEqual([
-      "StepCompleted:1", "StepsCompleted:2+2", "StepCompleted:4", "StepStarted:5", "StepCompleted:5", "ApplicationStopped:5"
+      "StepCompleted:1", "StepGroup:2+2", "StepCompleted:4", "StepStarted:5", "StepCompleted:5", "ApplicationStopped:5"
     ])
     const started = run.records.find((r) => r._tag === "StepStarted")!
     const completed = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 5)!
@@ -160,18 +171,18 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
 
   it("right after a boundary, in the same turn, a suspending step needs no clock read to start", async () => {
     const run = setup("suspended")
-    run.recorder.stepStarted("s", 1)
+    run.recorder.started("s", 1)
     run.recorder.suspended("s", 1)
     await Promise.resolve()
     run.advance(2)
-    run.recorder.stepCompleted("s", 1, { n: 1 }, "s")
+    run.recorder.completed("s", 1, { n: 1 }, "s")
     const before = run.reads()
     // The run goes straight on: the next step starts where this one ended.
-    run.recorder.stepStarted("s", 2)
+    run.recorder.started("s", 2)
     run.recorder.suspended("s", 2)
     await Promise.resolve()
     run.advance(3)
-    run.recorder.stepCompleted("s", 2, { n: 2 }, "s")
+    run.recorder.completed("s", 2, { n: 2 }, "s")
     expect(run.reads() - before).toBe(1) // its end only
     expect(run.records.filter((r) => r._tag === "StepCompleted").map((r) => r._tag === "StepCompleted" && r.durationMs)).toEqual([2, 3])
   })
@@ -180,9 +191,9 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     const run = setup("always")
     for (let i = 0; i < 3; i++) run.sync(0.0001)
     run.sync(FAST_MS * 4) // lands in a group of 4 (window 4) with nothing else: closes at finish
-    run.recorder.finish("halted", run.seq(), "a")
+    run.recorder.ended("halted", run.seq(), "a")
     expect(tags(run.records.slice(1))).toEqual([
-      "StepStarted:1", "StepCompleted:1", "StepsCompleted:2+2", "StepStarted:4", "StepCompleted:4", "ApplicationStopped:4"
+      "StepStarted:1", "StepCompleted:1", "StepGroup:2+2", "StepStarted:4", "StepCompleted:4", "ApplicationStopped:4"
     ])
   })
 
@@ -190,9 +201,8 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     const run = setup("always")
     for (let i = 0; i < 4; i++) run.sync(0.0001) // 1 alone, 2-3, then 4 opens a group
     run.failing(0.0001)
-    run.recorder.stopped("failed", 4, "f")
     expect(tags(run.records.slice(1))).toEqual([
-      "StepStarted:1", "StepCompleted:1", "StepsCompleted:2+2", "StepStarted:4", "StepCompleted:4", "StepStarted:5", "StepFailed:5", "ApplicationStopped:4"
+      "StepStarted:1", "StepCompleted:1", "StepGroup:2+2", "StepStarted:4", "StepCompleted:4", "StepStarted:5", "StepFailed:5", "ApplicationStopped:4"
     ])
     const failed = run.records.find((r) => r._tag === "StepFailed")
     expect(failed?._tag === "StepFailed" && failed.durationMs).toBeCloseTo(0.0001, 9)
@@ -204,14 +214,14 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     // Its StepStarted waits for the end of the turn: none comes, as none of them waited.
     await Promise.resolve()
     await run.suspending(0, 4) // this one waits: StepStarted, then its own StepCompleted
-    run.recorder.finish("halted", run.seq(), "a")
+    run.recorder.ended("halted", run.seq(), "a")
     expect(tags(run.records.slice(1))).toEqual([
-      "StepCompleted:1", "StepsCompleted:2+2", "StepsCompleted:4+4", "StepsCompleted:8+3", "StepStarted:11", "StepCompleted:11", "ApplicationStopped:11"
+      "StepCompleted:1", "StepGroup:2+2", "StepGroup:4+4", "StepGroup:8+3", "StepStarted:11", "StepCompleted:11", "ApplicationStopped:11"
     ])
     const last = run.records.find((r) => r._tag === "StepCompleted" && r.sequenceId === 11)
     // The end of the turn closed the group before it: it starts on a reading of its own.
     expect(last?._tag === "StepCompleted" && last.durationMs).toBeCloseTo(4, 9)
-    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted" && r.action === "e")
+    const steps = run.records.flatMap(expand).filter((r) => r._tag === "StepCompleted" && r.action === "e")
     expect(steps).toHaveLength(10)
     for (const s of steps.slice(0, 7)) expect(s._tag === "StepCompleted" && s.durationMs).toBeCloseTo(0.0002, 9)
   })
@@ -219,7 +229,7 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
   it("a step in flight when its turn ends gets its StepStarted then, with the time it started", async () => {
     const run = setup("suspended")
     run.sync(0.01)
-    run.recorder.stepStarted("s", 2)
+    run.recorder.started("s", 2)
     run.advance(0.5)
     run.recorder.suspended("s", 2)
     expect(run.records.some((r) => r._tag === "StepStarted")).toBe(false)
@@ -227,7 +237,7 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     const started = run.records.find((r) => r._tag === "StepStarted")
     expect(started).toMatchObject({ action: "s", sequenceId: 2 })
     expect(started!.at - run.origin).toBeCloseTo(1_000.01, 3)
-    run.recorder.stepInterrupted("s", 2)
+    run.recorder.interrupted("s", 2)
     expect(run.records.at(-1)).toMatchObject({ _tag: "StepInterrupted", sequenceId: 2 })
   })
 
@@ -237,8 +247,8 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
     await Promise.resolve() // the turn ends: a yield of the scheduler, a timer...
     run.advance(50)
     run.sync(0.0001)
-    run.recorder.finish("halted", run.seq(), "a")
-    const steps = run.records.flatMap(Tracking.expand).filter((r) => r._tag === "StepCompleted")
+    run.recorder.ended("halted", run.seq(), "a")
+    const steps = run.records.flatMap(expand).filter((r) => r._tag === "StepCompleted")
     expect(steps.map((s) => s.sequenceId)).toEqual([1, 2, 3, 4, 5, 6])
     for (const s of steps) expect(s._tag === "StepCompleted" && s.durationMs).toBeCloseTo(0.0001, 9)
   })
@@ -246,8 +256,8 @@ describe("Recorder: suspensions, failures and StepStarted", () => {
   it("records how the run stopped once: the first reason wins", () => {
     const run = setup()
     run.sync(1)
-    run.recorder.stopped("failed", 1, "a")
-    run.recorder.stopped("interrupted", 1, "a")
+    run.recorder.exited("failed", false, 1, "a")
+    run.recorder.exited("interrupted", true, 1, "a")
     expect(run.records.filter((r) => r._tag === "ApplicationStopped")).toMatchObject([{ reason: "failed" }])
   })
 })
@@ -281,13 +291,13 @@ describe("Recorder: any run", () => {
             run.suspendingSync(o.ms)
             total += o.ms
           } else {
-            run.recorder.pause()
+            run.recorder.paused()
             run.advance(1) // time between stretches belongs to no step
           }
         }
-        run.recorder.finish("halted", run.seq(), "a")
+        run.recorder.ended("halted", run.seq(), "a")
         await Promise.resolve() // the last turn ends
-        const expanded = run.records.flatMap(Tracking.expand)
+        const expanded = run.records.flatMap(expand)
         const completed = expanded.filter((r) => r._tag === "StepCompleted")
         expect(completed.map((r) => r.sequenceId)).toEqual(Array.from({ length: run.seq() }, (_, i) => i + 1))
         const sum = completed.reduce((s, r) => s + r.durationMs, 0)
@@ -309,7 +319,7 @@ describe("Recorder: any run", () => {
         expect(suspending.every((s) => startedOf.has(s))).toBe(true)
         expect(run.records.at(-1)).toMatchObject({ _tag: "ApplicationStopped", reason: "halted" })
       }),
-      { seed: 20261121, numRuns: 200 }
+      { numRuns: 200 }
     )
   })
 })

@@ -1,6 +1,9 @@
 /**
- * The runtime representation of an application value, shared by the public module and the step
- * loop (which builds the application it returns).
+ * The runtime representation of an application value, and its one constructor.
+ *
+ * An application is an identity (graph, id, partition, parent) plus a position (state, next, last,
+ * sequence id). Every application value — made by a user, loaded, forked, resumed, returned by the
+ * step loop, or a child — is built by `make` from those two parts.
  */
 import { pipeArguments } from "effect/Pipeable"
 import type { Application } from "../Application.js"
@@ -8,11 +11,16 @@ import type { Graph } from "../Graph.js"
 
 export const TypeId: unique symbol = Symbol.for("@teasel/core/Application")
 
-export interface Fields {
+/** Which application: it never changes while the application runs. */
+export interface Identity {
   readonly graph: Graph<any, string, any, any>
   readonly id: string
   readonly partitionKey: string
   readonly parentId: string | undefined
+}
+
+/** Where the application stands. */
+export interface Position {
   readonly state: unknown
   readonly next: string | undefined
   readonly last: string | undefined
@@ -24,7 +32,7 @@ const Proto = {
   pipe() {
     return pipeArguments(this, arguments)
   },
-  toJSON(this: Fields) {
+  toJSON(this: Identity & Position) {
     return {
       _id: "Application",
       id: this.id,
@@ -38,18 +46,23 @@ const Proto = {
   }
 }
 
-export const make = (fields: Fields): Application<any, any, any, any> => {
+/** The application `identity` at `position`. */
+export const make = (identity: Identity, position: Position): Application<any, any, any, any> => {
   const app = Object.create(Proto)
-  app.graph = fields.graph
-  app.id = fields.id
-  app.partitionKey = fields.partitionKey
-  app.parentId = fields.parentId
-  app.state = fields.state
-  app.next = fields.next
-  app.last = fields.last
-  app.sequenceId = fields.sequenceId
+  app.graph = identity.graph
+  app.id = identity.id
+  app.partitionKey = identity.partitionKey
+  app.parentId = identity.parentId
+  app.state = position.state
+  app.next = position.next
+  app.last = position.last
+  app.sequenceId = position.sequenceId
   return app
 }
+
+/** A fresh application: `state` at `entrypoint`, no step run yet. */
+export const start = (identity: Identity, state: unknown, entrypoint: string): Application<any, any, any, any> =>
+  make(identity, { state, next: entrypoint, last: undefined, sequenceId: 0 })
 
 export const isApplication = (u: unknown): u is Application<unknown, string, unknown, unknown> =>
   typeof u === "object" && u !== null && TypeId in u

@@ -1,20 +1,25 @@
 /**
- * The step loop: choose → run → save → track, for one application.
+ * The step loop: choose → run → save → observe, for one run of one application.
  *
  * Actions that return a plain state run in a plain `while` loop with no Effect machinery between
  * them; an action that returns an Effect or a Promise suspends the loop, which resumes from the
  * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
  * synchronous run stays interruptible and fair to other fibers.
+ *
+ * A `Run` holds the run's position (state, next, last, sequence id) while it runs: the loop is a
+ * `while` over it and its asynchronous continuations resume it, so the position lives in one place
+ * rather than travelling through a closure per step. What an action returned is checked by the pure
+ * `Output.check`; who watches the run is one `Observer`, absent when nobody does.
  */
-import { Cause, Context, Effect, Exit, Option } from "effect"
-import { ActionError, writesOf } from "../Action.js"
+import { Cause, Effect, Exit, Predicate } from "effect"
+import { type ActionError, type ActionErrorReason, ConditionThrew, Rejected, Threw, UnknownAction, writesOf } from "../Action.js"
 import type { Application } from "../Application.js"
-import type { Graph } from "../Graph.js"
-import { Persistence } from "../Persistence.js"
-import * as Tracking from "../Tracking.js"
+import type { Persistence } from "../Persistence.js"
 import * as App from "./application.js"
-import { Recorder } from "./recorder.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
+import * as Observer from "./observer.js"
+import * as Output from "./output.js"
+import { type Services, withServices } from "./services.js"
 import { choose } from "./transition.js"
 
 export interface LoopOptions {
@@ -28,239 +33,120 @@ export interface LoopOptions {
   readonly parentSequenceId?: number | undefined
 }
 
+type AnyApp = Application<any, any, any, any>
+
+/** A run's result: the application where it stopped, or the Effect that gets there. */
+export type Outcome = AnyApp | Effect.Effect<AnyApp, unknown, unknown>
+
+/** What the caller of `runFrom` got from calling the first action itself. */
+export type FirstOutcome = { readonly out: unknown } | { readonly thrown: unknown }
+
 const YIELD_EVERY = 512
 
-/** The optional services of the running program: persistence and tracking, when provided. */
-export interface Services {
-  readonly store: Persistence["Service"] | undefined
-  readonly tracker: Tracking.Tracking["Service"] | undefined
-  readonly project: string
-}
-
-/** Reads the optional services from a context. */
-export const servicesOf = (context: Context.Context<never>): Services => ({
-  store: Option.getOrUndefined(Context.getOption(context, Persistence)),
-  tracker: Option.getOrUndefined(Context.getOption(context, Tracking.Tracking)),
-  project: Context.get(context, Tracking.CurrentProject)
-})
-
-const withServices = <A, E, R>(f: (services: Services) => Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.context<never>(), (context) => f(servicesOf(context)))
-
 /** Runs `start` until it halts or ends; events go to `emit` when someone listens. */
-export const run = (
-  start: Application<any, any, any, any>,
-  options: LoopOptions,
-  emit: Emit | undefined
-): Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  withServices((services) => new Run(start, options, emit, services).continue())
+export const run = (start: AnyApp, options: LoopOptions, emit: Emit | undefined): Effect.Effect<AnyApp, unknown, unknown> =>
+  withServices((services) => runWith(start, options, emit, services))
 
-/**
- * Starts `start` and runs it as far as it goes synchronously: the finished application when every
- * action ran synchronously (and nothing is persisted), or an Effect that completes the run.
- * Parallel steps use this to finish synchronous children without a fiber each.
- */
-export const advance = (
-  start: Application<any, any, any, any>,
+/** `run`, with the services already read. */
+export const runWith = (
+  start: AnyApp,
   options: LoopOptions,
   emit: Emit | undefined,
   services: Services
-): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  new Run(start, options, emit, services).advance()
+): Effect.Effect<AnyApp, unknown, unknown> => new Run(start, options, emit, services).start()
 
-/** Like `advance`, for an application whose first action the caller already called. */
-export const advanceWith = (
-  start: Application<any, any, any, any>,
-  options: LoopOptions,
-  services: Services,
-  outcome: { readonly out: unknown } | { readonly thrown: unknown }
-): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> =>
-  new Run(start, options, undefined, services).advanceWith(outcome)
+/**
+ * Runs `start` as far as it goes synchronously: the application where it stopped when every action
+ * ran synchronously (and nothing is persisted), or an Effect that completes the run. Parallel steps
+ * use it to finish synchronous children without a fiber each.
+ */
+export const runSync = (start: AnyApp, options: LoopOptions, emit: Emit | undefined, services: Services): Outcome =>
+  new Run(start, options, emit, services).runSync()
+
+/**
+ * Like `runSync`, for a run whose first action the caller has already called (a parallel step's
+ * fast path calls a plain branch itself and needs the loop only when the result is not a plain
+ * state): its outcome is taken as the first step's, then the run goes on.
+ */
+export const runFrom = (start: AnyApp, options: LoopOptions, services: Services, first: FirstOutcome): Outcome =>
+  new Run(start, options, undefined, services).runFrom(first)
 
 /** Whether `out`, returned by an action, is a state that needs no further checks. */
 export const isPlainState = (out: unknown): out is object =>
-  typeof out === "object" && out !== null && !Array.isArray(out) && !Effect.isEffect(out) && !isPromiseLike(out)
-
-/** Runs a sub-graph as a child application of the step that calls it; succeeds with its final state. */
-export const runSubgraph = (
-  graph: Graph<any, string, any, any>,
-  state: unknown,
-  inputs: object | undefined,
-  options: { readonly haltAfter: ReadonlyArray<string>; readonly entrypoint: string }
-): Effect.Effect<any, any, any> =>
-  withServices((services) =>
-    CurrentStep.use((step) => {
-      const child = App.make({
-        graph,
-        id: step === undefined ? crypto.randomUUID() : childId(step.appId, step.sequenceId, step.action),
-        partitionKey: step?.partitionKey ?? "",
-        parentId: step?.appId,
-        state,
-        next: options.entrypoint,
-        last: undefined,
-        sequenceId: 0
-      })
-      return runChild(
-        child,
-        { haltAfter: options.haltAfter, inputs, parentSequenceId: step?.sequenceId },
-        step?.emit,
-        services
-      )
-    }))
-
-/**
- * Runs a child application and succeeds with its final state. With persistence, a child that
- * already finished is not run again (its saved final state is used) and an unfinished one
- * continues from its last saved step.
- */
-export const runChild = (
-  fresh: Application<any, any, any, any>,
-  options: LoopOptions,
-  emit: Emit | undefined,
-  services: Services
-): Effect.Effect<unknown, unknown, unknown> => {
-  const store = services.store
-  if (store === undefined) {
-    return Effect.suspend(() => {
-      const out = advance(fresh, options, emit, services)
-      return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
-    })
-  }
-  return Effect.flatMap(store.load({ appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
-    if (saved === undefined) return Effect.map(new Run(fresh, options, emit, services).continue(), stateOf)
-    const finished = saved.next === undefined ||
-      (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
-    if (finished) return Effect.succeed(saved.state)
-    const resumed = App.make({
-      graph: fresh.graph,
-      id: fresh.id,
-      partitionKey: fresh.partitionKey,
-      parentId: fresh.parentId,
-      state: saved.state,
-      next: saved.next,
-      last: saved.action,
-      sequenceId: saved.sequenceId
-    })
-    // Its first action already had the inputs.
-    return Effect.map(new Run(resumed, { ...options, inputs: undefined }, emit, services).continue(), stateOf)
-  })
-}
-
-export const stateOf = (app: Application<any, any, any, any>) => app.state
-
-/**
- * The id of a child application: derived from its parent's id, the parent's step and action, and
- * (for parallel branches) the branch index, so a resumed parent finds its children again and a
- * repeated invocation of the same action gets new ones.
- */
-export const childId = (parentId: string, sequenceId: number, action: string, index?: number): string =>
-  index === undefined ? `${parentId}:${sequenceId}:${action}` : childIdPrefix(parentId, sequenceId, action) + index
-
-/** What every parallel child id of one step starts with; the task index follows. */
-export const childIdPrefix = (parentId: string, sequenceId: number, action: string): string =>
-  `${parentId}:${sequenceId}:${action}:`
+  typeof out === "object" && out !== null && !Array.isArray(out) && !Effect.isEffect(out) && !Predicate.isPromiseLike(out)
 
 class Run {
   private state: unknown
   private next: string | undefined
   private last: string | undefined
   private sequenceId: number
+  /** Steps this run has started, and since it last yielded. */
   private ran = 0
   private sinceYield = 0
   private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
   private readonly store: Persistence["Service"] | undefined
-  /** With tracking: what this run tells the tracker, and when. */
-  private readonly recorder: Recorder | undefined
-  /** With tracking: whether the recorder is told of every step's start. */
-  private readonly startsEvery: boolean
-  /** Whether this run's interruption is watched (once per run, not per step). */
+  private readonly observer: Observer.Observer | undefined
+  /** Whether this run's end is watched for the observer (once per run, not per step). */
   private watched = false
 
   constructor(
-    private readonly start: Application<any, any, any, any>,
+    private readonly app: AnyApp,
     private readonly options: LoopOptions,
     private readonly emit: Emit | undefined,
-    private readonly services: Services
+    services: Services
   ) {
-    this.state = start.state
-    this.next = start.next
-    this.last = start.last
-    this.sequenceId = start.sequenceId
-    this.actions = start.graph.actions
+    this.state = app.state
+    this.next = app.next
+    this.last = app.last
+    this.sequenceId = app.sequenceId
+    this.actions = app.graph.actions
     this.store = services.store
-    if (services.tracker === undefined) {
-      this.recorder = undefined
-      this.startsEvery = false
-    } else {
-      this.recorder = new Recorder(services.tracker, start.id, start.partitionKey)
-      this.startsEvery = this.recorder.startEvery
-      this.recorder.applicationStarted({
-        project: services.project,
-        appId: start.id,
-        partitionKey: start.partitionKey,
-        parentId: start.parentId,
-        parentSequenceId: options.parentSequenceId,
-        sequenceId: start.sequenceId,
-        state: start.state,
-        graph: Tracking.shapeOf(start.graph)
-      })
-    }
+    this.observer = Observer.make(app, options.parentSequenceId, emit, services)
   }
 
-  continue(): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
-    if (this.recorder !== undefined) this.recorder.resumed()
-    const out = this.advance()
+  /** The whole run, as an Effect. */
+  start(): Effect.Effect<AnyApp, unknown, unknown> {
+    if (this.observer !== undefined) this.observer.resumed()
+    const out = this.runSync()
     return Effect.isEffect(out) ? out : Effect.succeed(out)
   }
 
-  advance(): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+  /** Runs steps while their actions return plain states; stops at the first that suspends. */
+  runSync(): Outcome {
     const { haltBefore } = this.options
     const maxSteps = this.options.maxSteps ?? Infinity
     while (true) {
       const name = this.next
-      if (
-        name === undefined || this.ran >= maxSteps ||
-        (this.ran > 0 && haltBefore !== undefined && haltBefore.includes(name))
-      ) {
+      if (name === undefined || this.ran >= maxSteps || (this.ran > 0 && haltBefore !== undefined && haltBefore.includes(name))) {
         return this.finish()
       }
       if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0
-        this.recorder?.pause()
-        return this.watch(Effect.flatMap(Effect.yieldNow, () => this.continue()))
+        this.observer?.paused()
+        return this.watchExit(Effect.flatMap(Effect.yieldNow, () => this.start()))
       }
       const action = this.actions[name]
       const sequenceId = this.sequenceId + 1
-      if (action === undefined) {
-        return this.fail(this.error(name, sequenceId, "unknown-action", "is not an action of this graph"), false)
-      }
+      if (action === undefined) return this.failStep(this.error(name, sequenceId, new UnknownAction()), false)
       const inputs = this.begin(name, sequenceId)
       let out: unknown
       try {
         out = action(this.state, inputs)
       } catch (cause) {
-        return this.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))
+        return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
       }
-      const stopped = this.handle(name, sequenceId, out)
+      const stopped = this.settle(name, sequenceId, out)
       if (stopped !== undefined) return stopped
     }
   }
 
-  /**
-   * Runs the first step with an outcome computed by the caller (the next action called directly
-   * by a parallel step), then goes on like `advance`.
-   */
-  advanceWith(
-    outcome: { readonly out: unknown } | { readonly thrown: unknown }
-  ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+  /** Takes `first` as the outcome of the next action, then goes on like `runSync`. */
+  runFrom(first: FirstOutcome): Outcome {
     const name = this.next!
     const sequenceId = this.sequenceId + 1
     this.begin(name, sequenceId)
-    if ("thrown" in outcome) {
-      const cause = outcome.thrown
-      return this.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))
-    }
-    return this.handle(name, sequenceId, outcome.out) ?? this.advance()
+    if ("thrown" in first) return this.failStep(this.error(name, sequenceId, new Threw({ cause: first.thrown })))
+    return this.settle(name, sequenceId, first.out) ?? this.runSync()
   }
 
   /** Starts a step: counts it, reports it, and returns its inputs. */
@@ -268,41 +154,35 @@ class Run {
     const inputs = this.ran === 0 ? this.options.inputs : undefined
     this.ran++
     this.sinceYield++
-    if (this.emit !== undefined) this.emit(this.event({ _tag: "StepStarted", action: name, sequenceId }))
-    if (this.startsEvery) this.recorder!.stepStarted(name, sequenceId)
+    if (this.observer !== undefined) this.observer.started(name, sequenceId)
     return inputs
   }
 
   /**
    * Takes what an action returned: completes the step when it is a state, or returns the Effect
-   * that completes it. Returns `undefined` when the loop should go on synchronously.
+   * that completes it. Returns `undefined` when the loop goes on synchronously.
    */
-  private handle(
-    name: string,
-    sequenceId: number,
-    out: unknown
-  ): Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown> | undefined {
+  private settle(name: string, sequenceId: number, out: unknown): Outcome | undefined {
     if (Effect.isEffect(out)) {
       this.sinceYield = 0
-      if (this.recorder !== undefined) this.recorder.suspended(name, sequenceId)
-      return this.watch(this.resume(this.guard(out, name, sequenceId), name, sequenceId))
+      if (this.observer !== undefined) this.observer.suspended(name, sequenceId)
+      return this.watchExit(this.awaitStep(this.provideStep(out, name, sequenceId), name, sequenceId))
     }
-    if (isPromiseLike(out)) {
+    if (Predicate.isPromiseLike(out)) {
       this.sinceYield = 0
-      if (this.recorder !== undefined) this.recorder.suspended(name, sequenceId)
-      const promise = out
+      if (this.observer !== undefined) this.observer.suspended(name, sequenceId)
       const awaited = Effect.tryPromise({
-        try: () => promise,
-        catch: (cause) => this.error(name, sequenceId, "rejected", `rejected with ${describe(cause)}`, cause)
+        try: () => out,
+        catch: (cause) => this.error(name, sequenceId, new Rejected({ cause }))
       })
-      return this.watch(this.resume(this.observeFailure(awaited, name, sequenceId), name, sequenceId))
+      return this.watchExit(this.awaitStep(this.reportFailure(awaited, name, sequenceId), name, sequenceId))
     }
     const error = this.complete(name, sequenceId, out)
-    if (error !== undefined) return this.fail(error)
+    if (error !== undefined) return this.failStep(error)
     if (this.store !== undefined) {
       this.sinceYield = 0
-      this.recorder?.pause()
-      return this.watch(Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.after(name)))
+      this.observer?.paused()
+      return this.watchExit(Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.afterStep(name)))
     }
     const haltAfter = this.options.haltAfter
     if (haltAfter !== undefined && haltAfter.includes(name)) return this.finish()
@@ -310,26 +190,22 @@ class Run {
   }
 
   /**
-   * Completes an asynchronous step and continues. With persistence, the step's completion and its
+   * Completes an asynchronous step and goes on. With persistence, the step's completion and its
    * save are one uninterruptible unit: once the action has completed, its save happens.
    */
-  private resume(
-    running: Effect.Effect<unknown, unknown, unknown>,
-    name: string,
-    sequenceId: number
-  ): Effect.Effect<Application<any, any, any, any>, unknown, unknown> {
+  private awaitStep(running: Effect.Effect<unknown, unknown, unknown>, name: string, sequenceId: number) {
     const store = this.store
-    if (store === undefined && this.emit === undefined && this.recorder !== undefined) {
+    if (store === undefined && this.observer !== undefined && this.emit === undefined) {
       // Only a tracker watches: one frame both completes the step and records its failure (the
-      // action was not wrapped by `observeFailure`), where `onError` and `flatMap` cost two.
+      // action was not wrapped by `reportFailure`), where `onError` and `flatMap` cost two.
       return Effect.matchCauseEffect(running, {
         onFailure: (cause) => {
-          this.trackFailure(name, sequenceId, cause)
+          this.observeFailure(name, sequenceId, cause)
           return Effect.failCause(cause)
         },
         onSuccess: (out) => {
           const error = this.complete(name, sequenceId, out)
-          return error === undefined ? this.after(name) : this.fail(error)
+          return error === undefined ? this.afterStep(name) : this.failStep(error)
         }
       })
     }
@@ -338,224 +214,145 @@ class Run {
       : Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(restore(running), (out) =>
           Effect.flatMap(this.completeOrFail(name, sequenceId, out), () => {
-            this.recorder?.pause()
+            this.observer?.paused()
             return this.save(store, name)
           }))
       )
-    return Effect.flatMap(completed, () => this.after(name))
+    return Effect.flatMap(completed, () => this.afterStep(name))
   }
 
   private completeOrFail(name: string, sequenceId: number, out: unknown): Effect.Effect<void, ActionError> {
     const error = this.complete(name, sequenceId, out)
-    return error === undefined ? Effect.void : this.fail(error)
+    return error === undefined ? Effect.void : this.failStep(error)
   }
 
   /** After a completed (and saved) step: halt, or go on. */
-  private after(name: string) {
+  private afterStep(name: string): Effect.Effect<AnyApp, unknown, unknown> {
     const haltAfter = this.options.haltAfter
     if (haltAfter !== undefined && haltAfter.includes(name)) return Effect.succeed(this.finish())
-    return this.continue()
+    return this.start()
   }
 
   private save(store: Persistence["Service"], name: string) {
     return store.save({
-      appId: this.start.id,
-      partitionKey: this.start.partitionKey,
+      appId: this.app.id,
+      partitionKey: this.app.partitionKey,
       sequenceId: this.sequenceId,
       action: name,
       next: this.next,
       state: this.state,
-      parentId: this.start.parentId,
+      parentId: this.app.parentId,
       createdAt: Date.now()
     })
   }
 
-  /** Validates the next state, records it and chooses the next action. */
+  /** Checks the next state, moves the run to it and chooses the next action. */
   private complete(name: string, sequenceId: number, out: unknown): ActionError | undefined {
-    if (typeof out !== "object" || out === null || Array.isArray(out)) {
-      return this.error(
-        name,
-        sequenceId,
-        "not-an-object",
-        `returned ${describe(out)}; an action must return the next state as an object (or a Promise or Effect of one)`
-      )
-    }
-    const writes = writesOf(this.actions[name]!)
-    if (writes !== undefined) {
-      const undeclared = undeclaredWrites(this.state as object, out, writes)
-      if (undeclared.length > 0) {
-        return this.error(
-          name,
-          sequenceId,
-          "undeclared-write",
-          `wrote ${undeclared.map((k) => JSON.stringify(k)).join(", ")} outside its declared writes [${writes.join(", ")}]`
-        )
-      }
-    }
+    const problem = Output.check(this.state, out, writesOf(this.actions[name]!))
+    if (problem !== undefined) return this.error(name, sequenceId, problem)
     let next: string | undefined
     try {
-      next = choose(this.start.graph.edges, name, out)
+      next = choose(this.app.graph.edges, name, out)
     } catch (cause) {
-      return this.error(name, sequenceId, "threw", `completed, but a transition condition out of it threw ${describe(cause)}`, cause)
+      return this.error(name, sequenceId, new ConditionThrew({ cause }))
     }
     this.state = out
     this.last = name
     this.next = next
     this.sequenceId = sequenceId
-    if (this.emit !== undefined) {
-      this.emit(this.event({ _tag: "StepCompleted", action: name, sequenceId, state: out }))
-    }
-    if (this.recorder !== undefined) this.recorder.stepCompleted(name, sequenceId, out, next)
+    if (this.observer !== undefined) this.observer.completed(name, sequenceId, out, next)
     return undefined
   }
 
   /** Runs an effectful action with its step context; its defects become `ActionError`s. */
-  private guard(effect: Effect.Effect<unknown, unknown, unknown>, name: string, sequenceId: number) {
+  private provideStep(effect: Effect.Effect<unknown, unknown, unknown>, name: string, sequenceId: number) {
     const step: StepContext = {
-      appId: this.start.id,
-      parentId: this.start.parentId,
-      partitionKey: this.start.partitionKey,
+      appId: this.app.id,
+      parentId: this.app.parentId,
+      partitionKey: this.app.partitionKey,
       sequenceId,
       action: name,
-      emit: this.recorder === undefined ? this.emit : this.countingEmit
+      emit: this.emit,
+      chunk: this.observer === undefined ? ignore : (chunk) => this.observer!.chunk(name, sequenceId, chunk)
     }
-    const guarded = effect.pipe(
-      Effect.catchDefect((cause) => Effect.fail(this.error(name, sequenceId, "threw", `threw ${describe(cause)}`, cause))),
+    const provided = effect.pipe(
+      Effect.catchDefect((cause) => Effect.fail(this.error(name, sequenceId, new Threw({ cause })))),
       Effect.provideService(CurrentStep, step)
     )
-    return this.observeFailure(guarded, name, sequenceId)
+    return this.reportFailure(provided, name, sequenceId)
   }
 
-  /** Reports a failed (or interrupted) action to listeners; a tracker alone is told by `resume`. */
-  private observeFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
+  /** Reports a failed (or interrupted) action; a tracker alone is told by `awaitStep`. */
+  private reportFailure<A, E, R>(effect: Effect.Effect<A, E, R>, name: string, sequenceId: number) {
     if (this.emit === undefined && this.store === undefined) return effect
     return Effect.onError(effect, (cause) => {
-      if (!Cause.hasInterruptsOnly(cause)) return this.failed(name, sequenceId, Cause.squash(cause))
-      this.trackFailure(name, sequenceId, cause)
+      if (!Cause.hasInterruptsOnly(cause)) return this.recordFailure(name, sequenceId, Cause.squash(cause))
+      this.observeFailure(name, sequenceId, cause)
       return Effect.void
     })
   }
 
-  /** Records an action's failure: a `StepInterrupted` when it was interrupted, else a `StepFailed`. */
-  private trackFailure(name: string, sequenceId: number, cause: Cause.Cause<unknown>) {
+  /** Tells the observer of an action's failure: interrupted, or failed. */
+  private observeFailure(name: string, sequenceId: number, cause: Cause.Cause<unknown>) {
     if (!Cause.hasInterruptsOnly(cause)) {
-      // Without persistence, `failed` returns Effect.void: nothing is left to run.
-      if (this.store === undefined) void this.failed(name, sequenceId, Cause.squash(cause))
+      // Without persistence, `recordFailure` returns Effect.void: nothing is left to run.
+      if (this.store === undefined) void this.recordFailure(name, sequenceId, Cause.squash(cause))
       return
     }
-    if (this.recorder !== undefined) this.recorder.stepInterrupted(name, sequenceId)
+    if (this.observer !== undefined) this.observer.interrupted(name, sequenceId)
   }
 
   /**
-   * With tracking, this run's first suspension (an action's Effect or Promise, a save, a yield) is
-   * wrapped, once, to record how the run stops when it does not stop by itself: interrupted (with
-   * the step in flight, if any) or failed outside a step (a save that failed). The rest of the run
-   * executes inside that effect, and a frame per step would cost every step (an interrupted fiber
-   * skips `matchCauseEffect`'s failure handler, which `resume` uses when only a tracker watches).
+   * When the observer watches the run's end, this run's first suspension (an action's Effect or
+   * Promise, a save, a yield) is wrapped, once, to report how the run stops when it does not stop
+   * by itself: interrupted (with the step in flight, if any) or failed outside a step (a save that
+   * failed). The rest of the run executes inside that effect; a frame per step would cost every
+   * step (an interrupted fiber skips `matchCauseEffect`'s failure handler, which `awaitStep` uses
+   * when only a tracker watches).
    */
-  private watch(effect: Effect.Effect<Application<any, any, any, any>, unknown, unknown>) {
-    const recorder = this.recorder
-    if (this.watched || recorder === undefined) return effect
+  private watchExit(effect: Effect.Effect<AnyApp, unknown, unknown>): Effect.Effect<AnyApp, unknown, unknown> {
+    const observer = this.observer
+    if (this.watched || observer === undefined || !observer.watchesExit) return effect
     this.watched = true
     return Effect.onExit(effect, (exit) => {
       if (Exit.isFailure(exit)) {
-        if (Cause.hasInterrupts(exit.cause)) recorder.interruptedInFlight()
-        recorder.stopped(Cause.hasInterruptsOnly(exit.cause) ? "interrupted" : "failed", this.sequenceId, this.next)
+        const interruptedOnly = Cause.hasInterruptsOnly(exit.cause)
+        observer.exited(interruptedOnly ? "interrupted" : "failed", Cause.hasInterrupts(exit.cause), this.sequenceId, this.next)
       }
       return Effect.void
     })
   }
 
   /** Fails the run with `error` (`started`: whether the failing step had started). */
-  private fail(error: ActionError, started = true) {
-    return this.emit === undefined && this.store === undefined && this.recorder === undefined
+  private failStep(error: ActionError, started = true): Effect.Effect<never, ActionError> {
+    return this.observer === undefined && this.store === undefined
       ? Effect.fail(error)
-      : Effect.flatMap(this.failed(error.action, error.sequenceId, error, started), () => Effect.fail(error))
+      : Effect.flatMap(this.recordFailure(error.action, error.sequenceId, error, started), () => Effect.fail(error))
   }
 
-  /** Reports a failed step to listeners and records it, so that it runs again on load. */
-  private failed(name: string, sequenceId: number, error: unknown, started = true): Effect.Effect<void> {
-    if (this.emit !== undefined) {
-      this.emit(this.event({ _tag: "StepFailed", action: name, sequenceId, error }))
-    }
-    if (this.recorder !== undefined) {
-      this.recorder.stepFailed(name, sequenceId, error, started)
-      this.recorder.stopped("failed", this.sequenceId, this.next)
-    }
+  /** Tells the observer of a failed step and saves the failure, so that the step runs again on load. */
+  private recordFailure(name: string, sequenceId: number, error: unknown, started = true): Effect.Effect<void> {
+    if (this.observer !== undefined) this.observer.failed(name, sequenceId, error, started, this.sequenceId, this.next)
     if (this.store === undefined) return Effect.void
     return Effect.ignore(this.store.saveFailure({
-      appId: this.start.id,
-      partitionKey: this.start.partitionKey,
+      appId: this.app.id,
+      partitionKey: this.app.partitionKey,
       sequenceId,
       action: name,
-      error: describe(error),
+      error: Output.describe(error),
       createdAt: Date.now()
     }))
   }
 
-  /** Forwards events to the listener, counting this application's chunks for tracking. */
-  private readonly countingEmit: Emit = (event) => {
-    if (event._tag === "Chunk" && event.appId === this.start.id) this.recorder!.chunks++
-    if (this.emit !== undefined) this.emit(event)
+  private error(name: string, sequenceId: number, reason: ActionErrorReason): ActionError {
+    return Output.actionError(this.app.id, name, sequenceId, reason)
   }
 
-  private error(name: string, sequenceId: number, reason: ActionError["reason"], what: string, cause?: unknown) {
-    return new ActionError({
-      action: name,
-      appId: this.start.id,
-      sequenceId,
-      reason,
-      message: `Action "${name}" of application "${this.start.id}" (step ${sequenceId}) ${what}`,
-      ...(cause === undefined ? {} : { cause })
-    })
-  }
-
-  private event<T extends object>(fields: T): T & { appId: string; parentId?: string } {
-    const parentId = this.start.parentId
-    return parentId === undefined
-      ? { ...fields, appId: this.start.id }
-      : { ...fields, appId: this.start.id, parentId }
-  }
-
-  private finish() {
-    if (this.recorder !== undefined) {
-      this.recorder.finish(this.next === undefined ? "ended" : "halted", this.sequenceId, this.next)
-    }
-    return App.make({
-      graph: this.start.graph,
-      id: this.start.id,
-      partitionKey: this.start.partitionKey,
-      parentId: this.start.parentId,
-      state: this.state,
-      next: this.next,
-      last: this.last,
-      sequenceId: this.sequenceId
-    })
+  /** The run stops by itself: the application where it stands. */
+  private finish(): AnyApp {
+    if (this.observer !== undefined) this.observer.ended(this.next === undefined ? "ended" : "halted", this.sequenceId, this.next)
+    return App.make(this.app, { state: this.state, next: this.next, last: this.last, sequenceId: this.sequenceId })
   }
 }
 
-/** Keys whose value changed (added, removed or replaced) that are not in `writes`. */
-const undeclaredWrites = (before: object, after: object, writes: ReadonlyArray<string>): Array<string> => {
-  const prev = before as Record<string, unknown>
-  const next = after as Record<string, unknown>
-  const out: Array<string> = []
-  for (const key of Object.keys(next)) {
-    if (!writes.includes(key) && (!(key in prev) || prev[key] !== next[key])) out.push(key)
-  }
-  for (const key of Object.keys(prev)) {
-    if (!writes.includes(key) && !(key in next)) out.push(key)
-  }
-  return out
-}
-
-const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
-  typeof u === "object" && u !== null && typeof (u as { then?: unknown }).then === "function"
-
-const describe = (u: unknown): string => {
-  if (u instanceof Error) return `${u.name}: ${u.message}`
-  if (u === undefined || u === null) return String(u)
-  if (Array.isArray(u)) return "an array"
-  if (typeof u === "string") return JSON.stringify(u)
-  if (typeof u === "object") return "an object"
-  return `${typeof u} ${String(u)}`
-}
+const ignore = () => {}

@@ -19,8 +19,14 @@
  * (before anything could have been written), and it is timed on its own, from its start to the
  * moment it completes. The end of a turn also closes the open group: the time until the run goes
  * on (a timer, other fibers, the scheduler's yield) belongs to no step.
+ *
+ * A group reaches a tracker with `recordSteps` as one `StepGroup`; any other tracker gets one
+ * `StepCompleted` per step of it. The recorder is the run's observer when only a tracker listens
+ * (see `observer.ts`): its methods are named for what the loop tells it.
  */
 import * as Tracking from "../Tracking.js"
+import type { Observer, StopReason } from "./observer.js"
+import * as Turn from "./turn.js"
 
 /**
  * A group of steps grows while its steps average less than this (1 µs): then a clock read and a
@@ -39,22 +45,11 @@ const origin = performance.timeOrigin
 /** A `performance.now()` reading as epoch milliseconds. */
 const epochOf = (reading: number): number => origin + reading
 
-/** How many turns (synchronous stretches, told apart by a microtask) have ended. */
-let turn = 0
-let turnQueued = false
-/** Recorders whose step in flight waits for the end of the turn to record its `StepStarted`. */
-const waiting: Array<Recorder> = []
-
-const endTurn = () => {
-  turnQueued = false
-  turn++
-  for (let i = 0; i < waiting.length; i++) waiting[i]!.turnEnded()
-  waiting.length = 0
-}
-
-export class Recorder {
+export class Recorder implements Observer, Turn.TurnListener {
+  /** Its run's end by interruption or outside failure is recorded (`exited`). */
+  readonly watchesExit = true
   /**
-   * Whether every step gets a `StepStarted` record (then the loop calls `stepStarted` for each), or
+   * Whether every step gets a `StepStarted` record (then `started` records each), or
    * only those that wait.
    */
   readonly startEvery: boolean
@@ -84,14 +79,15 @@ export class Recorder {
   private startPending = false
   private isWaiting = false
   /** Chunks the current step streamed. */
-  chunks = 0
-  private failed = false
+  private chunks = 0
+  private trackerFailed = false
   private hasStopped = false
 
   constructor(
     private readonly tracker: Tracking.Tracking["Service"],
     private readonly appId: string,
     private readonly partitionKey: string,
+    private readonly parentId: string | undefined,
     /** The monotonic clock, in milliseconds (tests give their own). */
     private readonly now: () => number = defaultClock
   ) {
@@ -99,7 +95,7 @@ export class Recorder {
   }
 
   /** The application starts: its record, and the first group opens at the same reading. */
-  applicationStarted(fields: Omit<Extract<Tracking.Record, { _tag: "ApplicationStarted" }>, "_tag" | "at">) {
+  applicationStarted(fields: Omit<Tracking.ApplicationStarted, "_tag" | "at">) {
     const at = this.now()
     this.groupStart = at
     this.inGroup = 0
@@ -118,15 +114,16 @@ export class Recorder {
   }
 
   /**
-   * A step starts. The loop calls it only when every step gets a `StepStarted` (`startEvery`;
-   * otherwise `resumed` opens the groups). When the step will be timed on its own (the window is
+   * A step starts: a group opens unless one is open. Only when every step gets a `StepStarted`
+   * (`startEvery`) is there more to do. When the step will be timed on its own (the window is
    * 1), its `StepStarted` is recorded now; else its group tells it, or the end of its turn if it
    * waits.
    */
-  stepStarted(action: string, sequenceId: number) {
+  started(action: string, sequenceId: number) {
     this.resumed()
+    if (!this.startEvery) return
     this.startRecorded = this.startEvery && this.window === 1
-    if (this.startRecorded) this.started(action, sequenceId, this.groupStart)
+    if (this.startRecorded) this.recordStarted(action, sequenceId, this.groupStart)
   }
 
   /**
@@ -142,14 +139,15 @@ export class Recorder {
     if (!this.isWaiting) this.waitForTurn()
   }
 
+  /** A chunk of the current step. */
+  chunk(_action: string, _sequenceId: number, _chunk: unknown) {
+    this.chunks++
+  }
+
   /** Asks to be told when this turn ends. */
   private waitForTurn() {
     this.isWaiting = true
-    waiting.push(this)
-    if (!turnQueued) {
-      turnQueued = true
-      queueMicrotask(endTurn)
-    }
+    Turn.onEnd(this)
   }
 
   /**
@@ -160,7 +158,7 @@ export class Recorder {
   turnEnded() {
     this.isWaiting = false
     if (this.inFlight >= 0) this.settle()
-    else this.pause()
+    else this.paused()
   }
 
   /**
@@ -176,13 +174,13 @@ export class Recorder {
     this.startedAt = start
     if (this.startPending) {
       this.startPending = false
-      this.started(this.inFlightAction, this.inFlight, start)
+      this.recordStarted(this.inFlightAction, this.inFlight, start)
     }
     return start
   }
 
   /** The current step completed with `state`; `next` runs after it. */
-  stepCompleted(action: string, sequenceId: number, state: unknown, next: string | undefined) {
+  completed(action: string, sequenceId: number, state: unknown, next: string | undefined) {
     if (this.inFlight >= 0 && this.completedOnItsOwn(action, sequenceId, state, next)) return
     const i = this.inGroup
     if (i === 0) {
@@ -218,13 +216,21 @@ export class Recorder {
     this.inFlight = -1
     this.groupStart = end
     this.inGroup = 0
-    this.completed(action, sequenceId, state, this.chunks, next, end, end - start)
+    this.recordCompleted(action, sequenceId, state, this.chunks, next, end, end - start)
     if (!this.isWaiting) this.waitForTurn()
     return true
   }
 
-  /** The current step failed with `error` (`started`: whether it had started at all). */
-  stepFailed(action: string, sequenceId: number, error: unknown, started: boolean) {
+  /**
+   * The current step failed with `error` (`started`: whether it had started at all), and the run
+   * stops with it, after its last completed step `last` with `next` to run.
+   */
+  failed(action: string, sequenceId: number, error: unknown, started: boolean, last: number, next: string | undefined) {
+    this.stepFailed(action, sequenceId, error, started)
+    this.stopped("failed", last, next)
+  }
+
+  private stepFailed(action: string, sequenceId: number, error: unknown, started: boolean) {
     let start: number
     let end: number
     if (this.inFlight >= 0) {
@@ -235,7 +241,7 @@ export class Recorder {
       start = end
       if (this.groupStart >= 0) {
         start = this.close(end, started)
-        if (started && !this.startRecorded && this.startEvery) this.started(action, sequenceId, start)
+        if (started && !this.startRecorded && this.startEvery) this.recordStarted(action, sequenceId, start)
       }
     }
     this.startedAt = -1
@@ -254,7 +260,7 @@ export class Recorder {
   }
 
   /** The step in flight was interrupted. */
-  stepInterrupted(action: string, sequenceId: number) {
+  interrupted(action: string, sequenceId: number) {
     const start = this.inFlight >= 0 ? this.settle() : -1
     const end = this.now()
     this.startedAt = -1
@@ -271,17 +277,21 @@ export class Recorder {
     })
   }
 
-  /** When the run is interrupted: the step in flight, if any, was interrupted with it. */
-  interruptedInFlight() {
-    if (this.inFlight >= 0) this.stepInterrupted(this.inFlightAction, this.inFlight)
+  /**
+   * The run stopped by itself (`"failed"` outside a step, or `"interrupted"`, with the step in
+   * flight if any), after its last completed step `last` with `next` to run.
+   */
+  exited(reason: "failed" | "interrupted", interrupts: boolean, last: number, next: string | undefined) {
+    if (interrupts && this.inFlight >= 0) this.interrupted(this.inFlightAction, this.inFlight)
+    this.stopped(reason, last, next)
   }
 
   /**
    * The run stops, after its last completed step `sequenceId` with `next` to run (recorded once
    * per run: the first reason given wins).
    */
-  stopped(
-    reason: "ended" | "halted" | "failed" | "interrupted",
+  private stopped(
+    reason: StopReason,
     sequenceId: number,
     next: string | undefined,
     reading = this.now()
@@ -303,14 +313,14 @@ export class Recorder {
    * The synchronous stretch ends (a save, a yield, a halt): the open group closes, and the next
    * step reads the clock when it starts.
    */
-  pause() {
+  paused() {
     if (this.groupStart < 0) return
     if (this.inGroup > 0) this.close(this.now(), false)
     this.groupStart = -1
   }
 
   /** Closes the open group, if any, and the run: it stopped (see `stopped`). */
-  finish(reason: "ended" | "halted", sequenceId: number, next: string | undefined) {
+  ended(reason: "ended" | "halted", sequenceId: number, next: string | undefined) {
     const reading = this.now()
     if (this.groupStart >= 0) {
       this.close(reading, false)
@@ -333,18 +343,17 @@ export class Recorder {
     if (n === 1) {
       // One step alone: a plain StepCompleted, with its StepStarted when every step gets one.
       const action = this.actions[0]!
-      if (this.startEvery && !(this.startRecorded && !current)) this.started(action, this.firstSeq, start)
-      this.completed(action, this.firstSeq, this.states[0], 0, this.groupNext, start + share, share)
+      if (this.startEvery && !(this.startRecorded && !current)) this.recordStarted(action, this.firstSeq, start)
+      this.recordCompleted(action, this.firstSeq, this.states[0], 0, this.groupNext, start + share, share)
     } else if (n > 1) {
       // Handed over as they are: the next group gets new arrays, sized for its window.
       if (this.actions.length !== n) {
         this.actions.length = n
         this.states.length = n
       }
-      this.record({
-        _tag: "StepsCompleted",
+      this.recordGroup({
         appId: this.appId,
-        partitionKey: this.partitionKey,
+          partitionKey: this.partitionKey,
         sequenceId: this.firstSeq,
         actions: this.actions,
         states: this.states,
@@ -362,7 +371,7 @@ export class Recorder {
     return current ? start + n * share : reading
   }
 
-  private started(action: string, sequenceId: number, at: number) {
+  private recordStarted(action: string, sequenceId: number, at: number) {
     this.record({
       _tag: "StepStarted",
       appId: this.appId,
@@ -373,7 +382,7 @@ export class Recorder {
     })
   }
 
-  private completed(
+  private recordCompleted(
     action: string,
     sequenceId: number,
     state: unknown,
@@ -396,18 +405,40 @@ export class Recorder {
     })
   }
 
+  /** Hands a group to the tracker: at once when it takes groups, else one record per step. */
+  private recordGroup(group: Tracking.StepGroup) {
+    if (this.parentId !== undefined) (group as { parentId?: string }).parentId = this.parentId
+    const recordSteps = this.tracker.recordSteps
+    if (recordSteps === undefined) {
+      for (const record of Tracking.stepsOf(group)) this.record(record)
+      return
+    }
+    try {
+      recordSteps(group)
+    } catch (cause) {
+      this.trackerThrew("StepGroup", cause)
+    }
+  }
+
   /** Hands a record to the tracker; a tracker that throws is reported once per run, never rethrown. */
-  private record(record: Tracking.Record) {
+  private record(record: Tracking.TrackingRecord) {
+    // A child's records carry its parent's id, as its events do (set here, on the record just made).
+    if (this.parentId !== undefined && record._tag !== "ApplicationStarted") {
+      (record as { parentId?: string }).parentId = this.parentId
+    }
     try {
       this.tracker.record(record)
     } catch (cause) {
-      if (!this.failed) {
-        this.failed = true
-        console.warn(
-          `teasel: tracking failed for application "${this.appId}" (${record._tag}); the run goes on, further tracking failures of this run are not reported:`,
-          cause
-        )
-      }
+      this.trackerThrew(record._tag, cause)
     }
+  }
+
+  private trackerThrew(what: string, cause: unknown) {
+    if (this.trackerFailed) return
+    this.trackerFailed = true
+    console.warn(
+      `teasel: tracking failed for application "${this.appId}" (${what}); the run goes on, further tracking failures of this run are not reported:`,
+      cause
+    )
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * Child applications: the one home for how a parent's step makes and runs a child.
+ *
+ * A child is an application with its own id, derived from its parent (see `childId`), started
+ * from a state at the entrypoint of its graph: a sub-graph's own graph, or for a plain action
+ * branch a graph of that single action (built once per function). `runChild` runs it — or, with
+ * persistence, reuses its saved final state, or continues it from its last saved step.
+ */
+import { Effect } from "effect"
+import type * as Action from "../Action.js"
+import type { Application } from "../Application.js"
+import * as Graph from "../Graph.js"
+import * as App from "./application.js"
+import { type ChildRuntime, CurrentChildRuntime, type Emit, type StepContext, type SubGraphSpec } from "./context.js"
+import * as Loop from "./loop.js"
+import { type Services, withServices } from "./services.js"
+
+type AnyApp = Application<any, any, any, any>
+
+/**
+ * The id of a child application: derived from its parent's id, the parent's step and action, and
+ * (for parallel branches) the branch index, so a resumed parent finds its children again and a
+ * repeated invocation of the same action gets new ones.
+ */
+export const childId = (parentId: string, sequenceId: number, action: string, index?: number): string =>
+  index === undefined ? `${parentId}:${sequenceId}:${action}` : childIdPrefix(parentId, sequenceId, action) + index
+
+/** What every parallel child id of one step starts with; the task index follows. */
+export const childIdPrefix = (parentId: string, sequenceId: number, action: string): string =>
+  `${parentId}:${sequenceId}:${action}:`
+
+/** How a branch runs as a child: its graph, where it starts and stops. */
+export interface BranchGraph {
+  readonly graph: Graph.Graph<any, string, any, any>
+  readonly entrypoint: string
+  readonly haltAfter: ReadonlyArray<string> | undefined
+  /**
+   * A plain action without declared writes: a parallel step may call it directly and needs the
+   * step loop only when it returns something other than a plain state.
+   */
+  readonly direct: boolean
+}
+
+/** One child application per action branch needs a graph; built once per branch function. */
+const singleActionGraphs = new WeakMap<Function, BranchGraph>()
+
+/** The graph a branch runs as: a sub-graph's own, or one of the single action. */
+export const branchGraph = (branch: Action.Any<any>): BranchGraph => {
+  if (Graph.isSubGraph(branch)) {
+    return { graph: branch.graph, entrypoint: branch.entrypoint, haltAfter: branch.haltAfter, direct: false }
+  }
+  let found = singleActionGraphs.get(branch)
+  if (found === undefined) {
+    const name = branch.name || "branch"
+    const graph = Graph.make({ actions: { [name]: branch }, transitions: [], entrypoint: name })
+    found = { graph, entrypoint: name, haltAfter: undefined, direct: (branch as Action.Action<any>).writes === undefined }
+    singleActionGraphs.set(branch, found)
+  }
+  return found
+}
+
+/** A fresh child application of `parent`'s step, with id `id`, running `shape` from `state`. */
+export const make = (
+  shape: { readonly graph: Graph.Graph<any, string, any, any>; readonly entrypoint: string },
+  id: string,
+  parent: { readonly appId: string; readonly partitionKey: string },
+  state: unknown
+): AnyApp => App.start({ graph: shape.graph, id, partitionKey: parent.partitionKey, parentId: parent.appId }, state, shape.entrypoint)
+
+/**
+ * Runs a child application and succeeds with its final state. With persistence, a child that
+ * already finished is not run again (its saved final state is used) and an unfinished one
+ * continues from its last saved step.
+ */
+export const runChild = (
+  fresh: AnyApp,
+  options: Loop.LoopOptions,
+  emit: Emit | undefined,
+  services: Services
+): Effect.Effect<unknown, unknown, unknown> => {
+  const store = services.store
+  if (store === undefined) {
+    return Effect.suspend(() => {
+      const out = Loop.runSync(fresh, options, emit, services)
+      return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
+    })
+  }
+  return Effect.flatMap(store.load({ appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
+    if (saved === undefined) return Effect.map(Loop.runWith(fresh, options, emit, services), stateOf)
+    const finished = saved.next === undefined ||
+      (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
+    if (finished) return Effect.succeed(saved.state)
+    const resumed = App.make(fresh, { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId })
+    // Its first action already had the inputs.
+    return Effect.map(Loop.runWith(resumed, { ...options, inputs: undefined }, emit, services), stateOf)
+  })
+}
+
+export const stateOf = (app: AnyApp) => app.state
+
+/** Runs a sub-graph as the child application of the step that calls it; succeeds with its final state. */
+const runSubgraph = (
+  sub: SubGraphSpec,
+  state: unknown,
+  inputs: object | undefined,
+  step: StepContext
+): Effect.Effect<unknown, unknown, unknown> =>
+  withServices((services) =>
+    runChild(
+      make(sub as BranchGraph, childId(step.appId, step.sequenceId, step.action), step, state),
+      { haltAfter: sub.haltAfter, inputs, parentSequenceId: step.sequenceId },
+      step.emit,
+      services
+    )
+  )
+
+/** The runtime that sub-graphs (plain data in the model) ask to run them. */
+export const runtime: ChildRuntime = { runSubgraph }
+
+/** `effect` with the child runtime provided, so that the sub-graphs it runs find it. */
+export const withRuntime = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(effect, CurrentChildRuntime, runtime)

@@ -1,0 +1,82 @@
+/**
+ * Checking what an action returned, and naming what went wrong: pure functions, no Effect.
+ *
+ * The step loop calls `check` on every completed step; a problem becomes an `ActionError` whose
+ * message names the action, the application and the step (`actionError`).
+ */
+import {
+  ActionError,
+  type ActionErrorReason,
+  NotAnObject,
+  UndeclaredWrite
+} from "../Action.js"
+
+/**
+ * What is wrong with `out`, the state an action returned from `before`, or `undefined` when it is a
+ * valid next state: it must be an object (not an array), and with declared `writes` it may change
+ * (add, remove, replace) only those keys.
+ */
+export const check = (
+  before: unknown,
+  out: unknown,
+  writes: ReadonlyArray<string> | undefined
+): NotAnObject | UndeclaredWrite | undefined => {
+  if (typeof out !== "object" || out === null || Array.isArray(out)) return new NotAnObject({ found: describe(out) })
+  if (writes === undefined) return undefined
+  const keys = undeclaredWrites(before as object, out, writes)
+  return keys.length === 0 ? undefined : new UndeclaredWrite({ keys, writes })
+}
+
+/** Keys whose value changed (added, removed or replaced) that are not in `writes`. */
+const undeclaredWrites = (before: object, after: object, writes: ReadonlyArray<string>): Array<string> => {
+  const prev = before as Record<string, unknown>
+  const next = after as Record<string, unknown>
+  const out: Array<string> = []
+  for (const key of Object.keys(next)) {
+    if (!writes.includes(key) && (!(key in prev) || prev[key] !== next[key])) out.push(key)
+  }
+  for (const key of Object.keys(prev)) {
+    if (!writes.includes(key) && !(key in next)) out.push(key)
+  }
+  return out
+}
+
+/** The `ActionError` of step `sequenceId` (action `action`) of application `appId`, for `reason`. */
+export const actionError = (appId: string, action: string, sequenceId: number, reason: ActionErrorReason): ActionError => {
+  const cause = "cause" in reason ? reason.cause : undefined
+  return new ActionError({
+    action,
+    appId,
+    sequenceId,
+    reason,
+    message: `Action "${action}" of application "${appId}" (step ${sequenceId}) ${explain(reason)}`,
+    ...(cause === undefined ? {} : { cause })
+  })
+}
+
+const explain = (reason: ActionErrorReason): string => {
+  switch (reason._tag) {
+    case "Threw":
+      return `threw ${describe(reason.cause)}`
+    case "Rejected":
+      return `rejected with ${describe(reason.cause)}`
+    case "NotAnObject":
+      return `returned ${reason.found}; an action must return the next state as an object (or a Promise or Effect of one)`
+    case "UndeclaredWrite":
+      return `wrote ${reason.keys.map((k) => JSON.stringify(k)).join(", ")} outside its declared writes [${reason.writes.join(", ")}]`
+    case "UnknownAction":
+      return "is not an action of this graph"
+    case "ConditionThrew":
+      return `completed, but a transition condition out of it threw ${describe(reason.cause)}`
+  }
+}
+
+/** A short description of any value, for messages. */
+export const describe = (u: unknown): string => {
+  if (u instanceof Error) return `${u.name}: ${u.message}`
+  if (u === undefined || u === null) return String(u)
+  if (Array.isArray(u)) return "an array"
+  if (typeof u === "string") return JSON.stringify(u)
+  if (typeof u === "object") return "an object"
+  return `${typeof u} ${String(u)}`
+}
