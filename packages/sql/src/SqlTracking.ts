@@ -4,26 +4,29 @@
  * `SqlPersistence` (`.teasel/teasel.db` in the examples); any Effect `SqlClient` (PostgreSQL) works
  * too.
  *
- * Recording never waits for the database: `record` appends to a buffer in memory, and a fiber of
- * the layer writes the buffer every `flushInterval` (100 ms by default) in one transaction, and
- * what is left when the layer closes. A step that does not wait gets no `StepStarted`
- * record (`stepStarted: "suspended"`); a group of fast ones (`StepsCompleted`) is stored as one row
- * per step. A write that fails is logged and its records dropped: a tracker's failure never fails
- * an application. States are stored in full every few steps and in between as the top-level keys
- * that changed. Each run's `ApplicationStopped` record sets the application's status (completed,
- * halted, failed, interrupted) as soon as it is written.
+ * Recording never waits for the database: `record` and `recordSteps` append to a buffer in
+ * memory, and a fiber of the layer writes the buffer every `flushInterval` (100 ms by default) in
+ * one transaction, and what is left when the layer closes. A step that does not wait gets no
+ * `StepStarted` record (`stepStarted: "suspended"`); a group of fast steps (`recordSteps`) is taken
+ * whole and stored as one row per step. A write that fails is logged and its records dropped: a
+ * tracker's failure never fails an application. States are stored in full every few steps and in
+ * between as the top-level keys that changed (see `internal/trackingWrite.ts`). Each run's
+ * `ApplicationStopped` record sets the application's status (completed, halted, failed,
+ * interrupted) as soon as it is written. `TrackingReader` reads it all back.
  *
  * @since 0.1.0
  */
-import { Cause, Duration, Effect, Layer, Option, type Scope } from "effect"
+import { Cause, Duration, Effect, type Layer, type Scope } from "effect"
 import { Tracking } from "@teasel/core"
 import type { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
-import { SqlClient, SqlError } from "effect/sql"
+import { SqlClient, type SqlError } from "effect/sql"
+import { runner, sqliteOf, type Statement } from "./internal/dialect.js"
+import * as Layers from "./internal/layers.js"
+import * as Statements from "./internal/statements.js"
 import { migrate } from "./internal/trackingSchema.js"
 import * as Write from "./internal/trackingWrite.js"
-import * as Clients from "./internal/clients.js"
-import * as SqliteClient from "./SqliteClient.js"
+import type * as SqliteClient from "./SqliteClient.js"
 
 /**
  * Settings of the SQL tracker.
@@ -94,32 +97,24 @@ export const make = (
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* migrate
-    const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(SqliteClient.SqliteClient))
-    const direct = sqlite !== undefined && (sqlite as SqlClient.SqlClient) === sql ? sqlite : undefined
-    const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    const direct = yield* sqliteOf
+    const run = runner(sql)
 
     /** Runs statements in one transaction: synchronously on SQLite, through Effect SQL elsewhere. */
-    const execute = (statements: ReadonlyArray<Write.Statement>): Effect.Effect<void, SqlError.SqlError> =>
+    const execute = (statements: ReadonlyArray<Statement>): Effect.Effect<void, SqlError.SqlError> =>
       direct !== undefined
         ? direct.transactionSync((conn) => {
           for (const s of statements) conn.run(s.sql, s.params)
         })
-        : sql.withTransaction(
-          Effect.forEach(statements, (s) => sql.unsafe(pg ? dollarParams(s.sql) : s.sql, s.params as Array<Write.Value>), {
-            discard: true
-          })
-        )
+        : sql.withTransaction(Effect.forEach(statements, run, { discard: true }))
 
     const session = crypto.randomUUID()
     const now = () => performance.timeOrigin + performance.now()
     const started = now()
-    yield* execute([{
-      sql: `INSERT INTO teasel_track_sessions (id, pid, started_at, last_seen, closed_at) VALUES (?, ?, ?, ?, NULL)`,
-      params: [session, process.pid, started, started]
-    }])
+    yield* execute([Statements.openSession(session, process.pid, started)])
 
     const writer = Write.make({ session, fullStateEvery: Math.max(1, options.fullStateEvery ?? 32) })
-    let buffer: Array<Tracking.Record> = []
+    let buffer: Array<Write.Item> = []
     let lastBeat = started
     let lastWarning = -Infinity
     let dropped = 0
@@ -134,15 +129,10 @@ export const make = (
       )
     }
 
-    const heartbeat = (t: number): Write.Statement => ({
-      sql: `UPDATE teasel_track_sessions SET last_seen = ? WHERE id = ?`,
-      params: [t, session]
-    })
-
     /** Writes one batch; a failure is logged and the batch dropped. */
-    const writeBatch = (records: ReadonlyArray<Tracking.Record>): Effect.Effect<void> =>
+    const writeBatch = (records: ReadonlyArray<Write.Item>): Effect.Effect<void> =>
       Effect.suspend(() => {
-        let statements: Array<Write.Statement>
+        let statements: Array<Statement>
         try {
           statements = writer.statements(records)
         } catch (cause) {
@@ -153,7 +143,7 @@ export const make = (
         }
         const t = now()
         lastBeat = t
-        statements.push(heartbeat(t))
+        statements.push(Statements.heartbeat(session, t))
         return Effect.catchCause(execute(statements), (cause) =>
           Effect.sync(() => {
             writer.forget()
@@ -168,12 +158,12 @@ export const make = (
         const t = now()
         if (t - lastBeat < HEARTBEAT_MS) return Effect.void
         lastBeat = t
-        return Effect.catchCause(execute([heartbeat(t)]), (cause) => Effect.sync(() => warn("its heartbeat", Cause.squash(cause))))
+        return Effect.catchCause(execute([Statements.heartbeat(session, t)]), (cause) => Effect.sync(() => warn("its heartbeat", Cause.squash(cause))))
       }
       const records = buffer
       buffer = []
       if (records.length <= RECORDS_PER_TRANSACTION) return writeBatch(records)
-      const batches: Array<ReadonlyArray<Tracking.Record>> = []
+      const batches: Array<ReadonlyArray<Write.Item>> = []
       for (let i = 0; i < records.length; i += RECORDS_PER_TRANSACTION) {
         batches.push(records.slice(i, i + RECORDS_PER_TRANSACTION))
       }
@@ -186,10 +176,7 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.andThen(
         Effect.uninterruptible(flush),
-        Effect.ignore(execute([{
-          sql: `UPDATE teasel_track_sessions SET last_seen = ?, closed_at = ? WHERE id = ?`,
-          params: [now(), now(), session]
-        }]))
+        Effect.ignore(execute([Statements.closeSession(session, now())]))
       )
     )
     // A flush is never interrupted halfway: the records it took from the buffer would be lost.
@@ -197,15 +184,13 @@ export const make = (
 
     return Tracking.Tracking.of({
       record: (record) => void buffer.push(record),
+      // A group is buffered as it is: its rows are made when the batch is written.
+      recordSteps: (group) => void buffer.push(group),
       stepStarted: "suspended"
     })
   })
 
-/** `?` placeholders as PostgreSQL's `$1`, `$2`, ... (the statements hold no `?` in literals). */
-const dollarParams = (text: string): string => {
-  let n = 0
-  return text.replace(/\?/g, () => `$${++n}`)
-}
+const layers = Layers.make(Tracking.Tracking, make)
 
 /**
  * The tracking layer over the `SqlClient` in context: SQLite or PostgreSQL.
@@ -225,10 +210,7 @@ const dollarParams = (text: string): string => {
  * @category layers
  * @since 0.1.0
  */
-export const layer: Layer.Layer<Tracking.Tracking, LayerError, SqlClient.SqlClient> = Layer.effect(
-  Tracking.Tracking,
-  make()
-)
+export const layer: Layer.Layer<Tracking.Tracking, LayerError, SqlClient.SqlClient> = layers.layer
 
 /**
  * Tracking in a SQLite file (its parent directories are created), over `node:sqlite`: by default
@@ -249,10 +231,9 @@ export const layer: Layer.Layer<Tracking.Tracking, LayerError, SqlClient.SqlClie
  * @category layers
  * @since 0.1.0
  */
-export const layerSqlite = (
+export const layerSqlite: (
   options: SqliteClient.SqliteClientConfig & Options
-): Layer.Layer<Tracking.Tracking, LayerError> =>
-  Clients.onSqlite(Layer.effect(Tracking.Tracking, make(options)), options)
+) => Layer.Layer<Tracking.Tracking, LayerError> = layers.layerSqlite
 
 /**
  * Tracking in PostgreSQL (through `@effect/sql-pg`), at `url`.
@@ -268,6 +249,6 @@ export const layerSqlite = (
  * @category layers
  * @since 0.1.0
  */
-export const layerPg = (
+export const layerPg: (
   options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url"> & Options
-): Layer.Layer<Tracking.Tracking, LayerError> => Clients.onPg(Layer.effect(Tracking.Tracking, make(options)), options)
+) => Layer.Layer<Tracking.Tracking, LayerError> = layers.layerPg

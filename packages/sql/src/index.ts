@@ -26,8 +26,18 @@ export * as SqlPersistence from "./SqlPersistence.js"
 export * as SqlTracking from "./SqlTracking.js"
 
 /**
- * Reading what `SqlTracking` wrote: projects, applications, steps, states and children.
+ * The reader of tracked runs: what `SqlTracking` wrote (projects, applications, steps, states and
+ * children), read back. What `teasel ui` shows.
  *
+ * @since 0.2.0
+ */
+export * as TrackingReader from "./TrackingReader.js"
+
+/**
+ * Former name of `TrackingReader` (the same values and types; `TrackingStore.TrackingStore` is
+ * `TrackingReader.TrackingReader`).
+ *
+ * @deprecated Use `TrackingReader`.
  * @since 0.1.0
  */
 export * as TrackingStore from "./TrackingStore.js"

@@ -10,7 +10,7 @@ import { Effect, Fiber, Latch, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { Application, Graph, mapStates, State, Tracking } from "@teasel/core"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { SqliteClient, SqlTracking, TrackingStore } from "../src/index.js"
+import { SqliteClient, SqlTracking, TrackingReader, TrackingStore } from "../src/index.js"
 import { createSchema, dropSchema, pgClient, pgUrl, schemaName } from "./pg.js"
 
 const dir = mkdtempSync(join(tmpdir(), "teasel-tracking-"))
@@ -25,7 +25,7 @@ afterAll(async () => {
 interface Backend {
   readonly name: string
   readonly tracking: (options?: SqlTracking.Options) => Layer.Layer<Tracking.Tracking, unknown>
-  readonly store: () => Layer.Layer<TrackingStore.TrackingStore | SqlClient.SqlClient, unknown>
+  readonly store: () => Layer.Layer<TrackingReader.TrackingReader | SqlClient.SqlClient, unknown>
 }
 
 const file = join(dir, "tracking.db")
@@ -33,13 +33,13 @@ const backends: ReadonlyArray<Backend> = [
   {
     name: "SQLite",
     tracking: (options) => SqlTracking.layerSqlite({ filename: file, ...options }),
-    store: () => Layer.provideMerge(TrackingStore.layer, SqliteClient.layer({ filename: file }))
+    store: () => Layer.provideMerge(TrackingReader.layer, SqliteClient.layer({ filename: file }))
   },
   {
     name: "PostgreSQL",
     tracking: (options) =>
       SqlTracking.layerPg({ url: pgUrl, connectTimeout: "5 seconds", startupParameters: { search_path: schema }, ...options }),
-    store: () => Layer.provideMerge(TrackingStore.layer, pgClient(schema))
+    store: () => Layer.provideMerge(TrackingReader.layer, pgClient(schema))
   }
 ]
 
@@ -71,8 +71,8 @@ const expectedAt = (n: number): Counter => {
   return n >= 5 ? { count: n, log } : { count: n, log, scratch: "x" }
 }
 
-const read = <A>(backend: Backend, f: (store: TrackingStore.TrackingStore["Service"]) => Effect.Effect<A, unknown>) =>
-  Effect.runPromise(Effect.flatMap(Effect.service(TrackingStore.TrackingStore), f).pipe(Effect.provide(backend.store())) as Effect.Effect<A>)
+const read = <A>(backend: Backend, f: (store: TrackingReader.TrackingReader["Service"]) => Effect.Effect<A, unknown>) =>
+  Effect.runPromise(Effect.flatMap(Effect.service(TrackingReader.TrackingReader), f).pipe(Effect.provide(backend.store())) as Effect.Effect<A>)
 
 const tracked = <A, E>(backend: Backend, project: string, program: Effect.Effect<A, E, Tracking.Tracking>, options?: SqlTracking.Options) =>
   Effect.runPromiseExit(
@@ -111,24 +111,33 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
     expect(step).toMatchObject({ action: "tick", status: "completed", next: "tick", state: expectedAt(5), previous: expectedAt(4) })
   })
 
-  it("stores the steps of a group record (StepsCompleted) one row each, with their states and shared times", async () => {
+  it("stores a group of fast steps (recordSteps) one row each, with their states and shared times", async () => {
     const project = unique("groups")
     const id = unique("app")
     const at = Date.now()
     const graph = Graph.make({ actions: { inc: (s: { n: number }) => ({ n: s.n + 1 }) }, transitions: [["inc", "inc"]], entrypoint: "inc" })
-    const records: ReadonlyArray<Tracking.Record> = [
-      {
-        _tag: "ApplicationStarted", project, appId: id, partitionKey: "", parentId: undefined, parentSequenceId: undefined,
-        sequenceId: 0, state: { n: 0 }, graph: Tracking.shapeOf(graph), at
-      },
-      { _tag: "StepCompleted", appId: id, partitionKey: "", action: "inc", sequenceId: 1, at: at + 1, durationMs: 1, state: { n: 1 }, chunks: 0, next: "inc" },
-      {
-        _tag: "StepsCompleted", appId: id, partitionKey: "", sequenceId: 2, actions: Array.from({ length: 100 }, () => "inc"),
-        states: Array.from({ length: 100 }, (_, i) => ({ n: i + 2 })), next: "inc", at: at + 3, durationMs: 2
-      },
-      { _tag: "ApplicationStopped", appId: id, partitionKey: "", reason: "halted", sequenceId: 101, next: "inc", at: at + 3 }
-    ]
-    await tracked(backend, project, Effect.flatMap(Effect.service(Tracking.Tracking), (t) => Effect.sync(() => records.forEach(t.record))))
+    const group: Tracking.StepGroup = {
+      appId: id, partitionKey: "", sequenceId: 2, actions: Array.from({ length: 100 }, () => "inc"),
+      states: Array.from({ length: 100 }, (_, i) => ({ n: i + 2 })), next: "inc", at: at + 3, durationMs: 2
+    }
+    const started: Tracking.TrackingRecord = {
+      _tag: "ApplicationStarted", project, appId: id, partitionKey: "", parentId: undefined, parentSequenceId: undefined,
+      sequenceId: 0, state: { n: 0 }, graph: Tracking.shapeOf(graph), at
+    }
+    const first: Tracking.TrackingRecord = {
+      _tag: "StepCompleted", appId: id, partitionKey: "", action: "inc", sequenceId: 1, at: at + 1, durationMs: 1, state: { n: 1 }, chunks: 0, next: "inc"
+    }
+    const stopped: Tracking.TrackingRecord = {
+      _tag: "ApplicationStopped", appId: id, partitionKey: "", reason: "halted", sequenceId: 101, next: "inc", at: at + 3
+    }
+    await tracked(backend, project, Effect.flatMap(Effect.service(Tracking.Tracking), (t) =>
+      Effect.sync(() => {
+        expect(t.recordSteps).toBeTypeOf("function")
+        t.record(started)
+        t.record(first)
+        t.recordSteps!(group)
+        t.record(stopped)
+      })))
     const [app] = (await read(backend, (s) => s.applications({ project }))).items
     expect(app).toMatchObject({ appId: id, status: "halted", steps: 101, lastAction: "inc", next: "inc" })
     const steps = await read(backend, (s) => s.steps({ partitionKey: "", appId: id, limit: 200 }))
@@ -152,7 +161,7 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
         expect(halted.state.n).toBe(5_000)
         // The tracker is still open (its session alive): the application shows as halted, without
         // waiting for the tracker to close (a tracker that never writes it fails by the timeout).
-        let app: TrackingStore.Application | undefined
+        let app: TrackingReader.Application | undefined
         while (app?.status !== "halted") {
           yield* Effect.sleep(20)
           app = yield* Effect.promise(() => read(backend, (s) => s.applications({ project })).then((p) => p.items[0]))
@@ -254,7 +263,7 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
       Effect.scoped(Effect.gen(function*() {
         const fiber = yield* Effect.forkChild(Application.run(Application.make({ graph, state: { n: 0 }, id })))
         // The tracker writes every 20 ms: poll until it has written the running step.
-        let app: TrackingStore.Application | undefined
+        let app: TrackingReader.Application | undefined
         while (app?.runningAction !== "wait") {
           yield* Effect.sleep(20)
           app = yield* Effect.promise(() => read(backend, (s) => s.applications({ project })).then((p) => p.items[0]))
@@ -297,5 +306,17 @@ describe("SqlTracking never fails an application", () => {
     expect(warn).toHaveBeenCalled()
     expect(String(warn.mock.calls[0]![0])).toMatch(/tracking could not write/)
     warn.mockRestore()
+  })
+})
+
+describe("TrackingStore", () => {
+  it("is TrackingReader under its former name: the same service, layers and constructor", () => {
+    expect(TrackingStore.TrackingStore).toBe(TrackingReader.TrackingReader)
+    expect([TrackingStore.layer, TrackingStore.layerSqlite, TrackingStore.layerPg, TrackingStore.make]).toEqual([
+      TrackingReader.layer,
+      TrackingReader.layerSqlite,
+      TrackingReader.layerPg,
+      TrackingReader.make
+    ])
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The tracking UI's server: a page, its script and styles, a small JSON API over
- * `TrackingStore`, and server-sent events that tell open pages when something was tracked.
+ * `TrackingReader`, and server-sent events that tell open pages when something was tracked.
  *
  * Everything is served from this package (no CDN, nothing fetched at run time). It listens on
  * 127.0.0.1 unless told otherwise, and while it does it answers only requests addressed to a
@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { Effect, type Layer, ManagedRuntime } from "effect"
-import { TrackingStore } from "@teasel/sql"
+import { TrackingReader } from "@teasel/sql"
 
 /**
  * Where the server listens and what it reads.
@@ -72,7 +72,7 @@ export const defaultHost = "127.0.0.1"
 const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
 
 /** Where the server reads: exactly one of a SQLite file and a PostgreSQL URL. */
-const storeLayer = (options: Options): Layer.Layer<TrackingStore.TrackingStore, unknown> => {
+const storeLayer = (options: Options): Layer.Layer<TrackingReader.TrackingReader, unknown> => {
   if ((options.filename === undefined) === (options.url === undefined)) {
     throw new Error(
       `teasel ui reads one tracking store: give either a SQLite filename or a PostgreSQL url (got ${
@@ -81,13 +81,13 @@ const storeLayer = (options: Options): Layer.Layer<TrackingStore.TrackingStore, 
     )
   }
   if (options.url !== undefined) {
-    return TrackingStore.layerPg({
+    return TrackingReader.layerPg({
       url: options.url,
       connectTimeout: "5 seconds",
       ...(options.pgSchema === undefined ? {} : { startupParameters: { search_path: options.pgSchema } })
     })
   }
-  return TrackingStore.layerSqlite({ filename: options.filename!, busyTimeout: 2_000 })
+  return TrackingReader.layerSqlite({ filename: options.filename!, busyTimeout: 2_000 })
 }
 
 /**
@@ -106,7 +106,7 @@ export const start = async (options: Options): Promise<Server> => {
   const host = options.host ?? defaultHost
   const runtime = ManagedRuntime.make(storeLayer(options))
   // Opens the file (creating the tables when a store is new), so that a bad path fails here.
-  const store = await runtime.runPromise(Effect.service(TrackingStore.TrackingStore))
+  const store = await runtime.runPromise(Effect.service(TrackingReader.TrackingReader))
   const run = <A>(effect: Effect.Effect<A, unknown>) => runtime.runPromise(effect)
   const assets = loadAssets()
   const listeners = new Set<ServerResponse>()

@@ -16,11 +16,11 @@
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql"
+import { columnTypes } from "./dialect.js"
 
 const v1 = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
-  const time = pg ? "DOUBLE PRECISION" : "REAL"
+  const { time } = columnTypes(sql)
   const statements = [
     `CREATE TABLE teasel_track_sessions (
       id TEXT PRIMARY KEY,

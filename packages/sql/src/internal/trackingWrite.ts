@@ -1,26 +1,25 @@
 /**
- * What `SqlTracking` writes for a batch of tracking records: plain statements, worked out without
- * touching the database, so that the same batch is written synchronously on SQLite or through
- * Effect SQL elsewhere.
+ * What `SqlTracking` writes for a batch of tracking records and step groups: statements of
+ * `statements.ts`, worked out without touching the database, so that the same batch is written
+ * synchronously on SQLite or through Effect SQL elsewhere.
  *
  * A batch becomes: the graphs not written yet, one upsert per application started, the step rows
- * (a step started and completed within the batch is one row), then one update per application
- * with where it stands after the batch. States are stored in full every `fullStateEvery` steps of
- * an application and when its previous step is not known here; otherwise as the top-level keys
- * whose value changed (by reference: states are immutable and share what they did not change).
+ * (a step started and completed within the batch is one row; a group of fast steps is one row per
+ * step, its time shared evenly), then one update per application with where it stands after the
+ * batch (its status as `status.recorded` says). States are stored in full every `fullStateEvery`
+ * steps of an application and when its previous step is not known here; otherwise as the
+ * top-level keys whose value changed (by reference: states are immutable and share what they did
+ * not change).
  */
 import { createHash } from "node:crypto"
-import { Tracking } from "@teasel/core"
+import type { Tracking } from "@teasel/core"
+import { keyOf, type Statement } from "./dialect.js"
 import { Lru } from "./lru.js"
+import * as Statements from "./statements.js"
+import { afterStep, recorded } from "./status.js"
 
-/** A value a statement is bound to. */
-export type Value = string | number | null
-
-/** One statement, with `?` placeholders. */
-export interface Statement {
-  readonly sql: string
-  readonly params: ReadonlyArray<Value>
-}
+/** What the tracker buffers: records, and groups of fast steps (`recordSteps`), in order. */
+export type Item = Tracking.TrackingRecord | Tracking.StepGroup
 
 /** The last state written for an application, to store its next one as a delta. */
 interface Known {
@@ -29,40 +28,9 @@ interface Known {
   readonly sinceFull: number
 }
 
-interface StepRow {
-  partitionKey: string
-  appId: string
-  seq: number
-  action: string
-  status: "running" | "completed" | "failed" | "interrupted"
-  startedAt: number
-  durationMs: number | null
-  chunks: number
-  next: string | null
-  full: 0 | 1 | null
-  state: string | null
-  error: string | null
-}
-
-interface AppUpdate {
-  partitionKey: string
-  appId: string
-  updatedAt: number
-  status: string
-  lastSeq: number
-  /** Set when a step completed in the batch: the last one's action and next action. */
-  completed: { readonly action: string; readonly next: string | null } | undefined
-  runningSeq: number | null
-  runningAction: string | null
-  error: string | null
-}
-
-/** Rows per multi-row `INSERT`: few statements, well under SQLite's limit of bound values. */
-const ROWS_PER_INSERT = 50
-
 export interface Writer {
-  /** The statements that write `records`, in order. */
-  readonly statements: (records: ReadonlyArray<Tracking.Record>) => Array<Statement>
+  /** The statements that write `items`, in order. */
+  readonly statements: (items: ReadonlyArray<Item>) => Array<Statement>
   /** Forgets the states remembered: after a failed write, the next steps are stored in full. */
   readonly forget: () => void
 }
@@ -113,11 +81,11 @@ export const make = (options: {
     return { full, json }
   }
 
-  const statements = (records: ReadonlyArray<Tracking.Record>): Array<Statement> => {
+  const statements = (items: ReadonlyArray<Item>): Array<Statement> => {
     const graphs: Array<Statement> = []
     const starts: Array<Statement> = []
-    const steps = new Map<string, StepRow>()
-    const apps = new Map<string, AppUpdate>()
+    const steps = new Map<string, Statements.TrackedStep>()
+    const apps = new Map<string, Statements.AppUpdate>()
     const appOf = (partitionKey: string, appId: string, at: number) => {
       const key = keyOf(partitionKey, appId)
       let app = apps.get(key)
@@ -138,41 +106,74 @@ export const make = (options: {
       app.updatedAt = at
       return app
     }
-    for (const r of records.flatMap(Tracking.expand)) {
+    /** A completed step's row, and where its application stands after it. */
+    const completed = (
+      partitionKey: string,
+      appId: string,
+      seq: number,
+      action: string,
+      next: string | undefined,
+      state: unknown,
+      at: number,
+      durationMs: number,
+      chunks: number
+    ) => {
+      const { full, json } = encodeState(keyOf(partitionKey, appId), seq, next, state)
+      steps.set(stepKey(partitionKey, appId, seq), {
+        partitionKey,
+        appId,
+        seq,
+        action,
+        status: "completed",
+        startedAt: at - durationMs,
+        durationMs,
+        chunks,
+        next: next ?? null,
+        full,
+        state: json,
+        error: null
+      })
+      const app = appOf(partitionKey, appId, at)
+      app.status = afterStep(next)
+      app.lastSeq = Math.max(app.lastSeq, seq)
+      app.completed = { action, next: next ?? null }
+      app.runningSeq = null
+      app.runningAction = null
+      app.error = null
+    }
+    for (const r of items) {
+      if (!("_tag" in r)) {
+        // A group of fast steps: one row per step, the group's time shared evenly.
+        const n = r.actions.length
+        const share = n === 0 ? 0 : r.durationMs / n
+        const start = r.at - r.durationMs
+        for (let i = 0; i < n; i++) {
+          const last = i === n - 1
+          completed(
+            r.partitionKey,
+            r.appId,
+            r.sequenceId + i,
+            r.actions[i]!,
+            last ? r.next : r.actions[i + 1],
+            r.states[i],
+            last ? r.at : start + (i + 1) * share,
+            share,
+            0
+          )
+        }
+        continue
+      }
       switch (r._tag) {
         case "ApplicationStarted": {
           const [graphId, shape] = graphOf(r.graph)
           if (!graphsWritten.has(graphId)) {
             graphsWritten.add(graphId)
-            graphs.push({
-              sql: `INSERT INTO teasel_track_graphs (id, shape) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
-              params: [graphId, shape]
-            })
+            graphs.push(Statements.insertGraph(graphId, shape))
           }
-          starts.push({
-            sql: `INSERT INTO teasel_track_apps (partition_key, app_id, project, parent_id, parent_seq, graph, session,
-                started_at, updated_at, status, last_seq, running_seq, running_action, error, initial_state)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, NULL, NULL, ?)
-              ON CONFLICT (partition_key, app_id) DO UPDATE SET project = excluded.project, graph = excluded.graph,
-                session = excluded.session, updated_at = excluded.updated_at, status = 'running', running_seq = NULL,
-                running_action = NULL, error = NULL`,
-            params: [
-              r.partitionKey,
-              r.appId,
-              r.project,
-              r.parentId ?? null,
-              r.parentSequenceId ?? null,
-              graphId,
-              options.session,
-              r.at,
-              r.at,
-              r.sequenceId,
-              // The state a new application was made with: what its first step is compared with.
-              r.sequenceId === 0 ? toJson(r.state) : null
-            ]
-          })
+          // The state a new application was made with: what its first step is compared with.
+          starts.push(Statements.startApp(r, graphId, options.session, r.sequenceId === 0 ? toJson(r.state) : null))
           const app = appOf(r.partitionKey, r.appId, r.at)
-          app.status = "running"
+          app.status = recorded(r)
           app.lastSeq = Math.max(app.lastSeq, r.sequenceId)
           app.runningSeq = null
           app.runningAction = null
@@ -195,40 +196,19 @@ export const make = (options: {
             error: null
           })
           const app = appOf(r.partitionKey, r.appId, r.at)
-          app.status = "running"
+          app.status = recorded(r)
           app.runningSeq = r.sequenceId
           app.runningAction = r.action
           break
         }
         case "StepCompleted": {
-          const { full, json } = encodeState(keyOf(r.partitionKey, r.appId), r.sequenceId, r.next, r.state)
-          steps.set(stepKey(r.partitionKey, r.appId, r.sequenceId), {
-            partitionKey: r.partitionKey,
-            appId: r.appId,
-            seq: r.sequenceId,
-            action: r.action,
-            status: "completed",
-            startedAt: r.at - r.durationMs,
-            durationMs: r.durationMs,
-            chunks: r.chunks,
-            next: r.next ?? null,
-            full,
-            state: json,
-            error: null
-          })
-          const app = appOf(r.partitionKey, r.appId, r.at)
-          app.status = r.next === undefined ? "completed" : "running"
-          app.lastSeq = Math.max(app.lastSeq, r.sequenceId)
-          app.completed = { action: r.action, next: r.next ?? null }
-          app.runningSeq = null
-          app.runningAction = null
-          app.error = null
+          completed(r.partitionKey, r.appId, r.sequenceId, r.action, r.next, r.state, r.at, r.durationMs, r.chunks)
           break
         }
         case "ApplicationStopped": {
           const app = appOf(r.partitionKey, r.appId, r.at)
           // A failed or interrupted run keeps the error its step left.
-          app.status = r.reason === "ended" ? "completed" : r.reason
+          app.status = recorded(r)
           app.lastSeq = Math.max(app.lastSeq, r.sequenceId)
           app.runningSeq = null
           app.runningAction = null
@@ -255,7 +235,7 @@ export const make = (options: {
           // The next completed step of this application follows a step that was not stored.
           known.delete(keyOf(r.partitionKey, r.appId))
           const app = appOf(r.partitionKey, r.appId, r.at)
-          app.status = failed ? "failed" : "interrupted"
+          app.status = recorded(r)
           app.runningSeq = null
           app.runningAction = null
           app.error = error
@@ -265,68 +245,16 @@ export const make = (options: {
     }
     const out = [...graphs, ...starts]
     const rows = [...steps.values()]
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(insertSteps(rows.slice(i, i + ROWS_PER_INSERT)))
-    for (const app of apps.values()) out.push(updateApp(app))
+    for (let i = 0; i < rows.length; i += Statements.STEPS_PER_STATEMENT) {
+      out.push(Statements.upsertSteps(rows.slice(i, i + Statements.STEPS_PER_STATEMENT)))
+    }
+    for (const app of apps.values()) out.push(Statements.updateApp(app))
     return out
   }
 
   return { statements, forget: () => known.clear() }
 }
 
-const STEP_COLUMNS = 12
-
-const insertSteps = (rows: ReadonlyArray<StepRow>): Statement => {
-  const params: Array<Value> = []
-  for (const r of rows) {
-    params.push(
-      r.partitionKey,
-      r.appId,
-      r.seq,
-      r.action,
-      r.status,
-      r.startedAt,
-      r.durationMs,
-      r.chunks,
-      r.next,
-      r.full,
-      r.state,
-      r.error
-    )
-  }
-  const tuple = `(${Array.from({ length: STEP_COLUMNS }, () => "?").join(", ")})`
-  return {
-    sql: `INSERT INTO teasel_track_steps (partition_key, app_id, seq, action, status, started_at, duration_ms, chunks,
-        next, full_state, state, error)
-      VALUES ${rows.map(() => tuple).join(", ")}
-      ON CONFLICT (partition_key, app_id, seq) DO UPDATE SET action = excluded.action, status = excluded.status,
-        started_at = excluded.started_at, duration_ms = excluded.duration_ms, chunks = excluded.chunks,
-        next = excluded.next, full_state = excluded.full_state, state = excluded.state, error = excluded.error`,
-    params
-  }
-}
-
-const updateApp = (app: AppUpdate): Statement => {
-  const completed = app.completed === undefined ? "" : ", last_action = ?, next = ?"
-  return {
-    sql: `UPDATE teasel_track_apps SET updated_at = ?, status = ?, running_seq = ?, running_action = ?, error = ?,
-        last_seq = CASE WHEN last_seq > ? THEN last_seq ELSE ? END${completed}
-      WHERE partition_key = ? AND app_id = ?`,
-    params: [
-      app.updatedAt,
-      app.status,
-      app.runningSeq,
-      app.runningAction,
-      app.error,
-      app.lastSeq,
-      app.lastSeq,
-      ...(app.completed === undefined ? [] : [app.completed.action, app.completed.next]),
-      app.partitionKey,
-      app.appId
-    ]
-  }
-}
-
-const keyOf = (partitionKey: string, appId: string) => `${partitionKey}\u0000${appId}`
 const stepKey = (partitionKey: string, appId: string, seq: number) => `${partitionKey}\u0000${appId}\u0000${seq}`
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
