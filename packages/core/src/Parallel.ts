@@ -202,7 +202,7 @@ export const mapStates = <S extends object, C extends object, B extends Action.A
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, inputs) => overStates([branch], toArray(states(state, inputs))), reduce, options) as any
+  fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs))), reduce, options) as any
 
 /**
  * Runs every branch on the same child state `state(parent)` and reduces their final states (in
@@ -230,7 +230,7 @@ export const mapActions = <S extends object, C extends object, B extends Action.
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((parent: S, inputs) => {
     const child = state(parent)
-    const list = toArray(typeof branches === "function" ? branches(parent) : branches)
+    const list = Children.toArray(typeof branches === "function" ? branches(parent) : branches)
     return {
       length: list.length,
       branch: (i) => list[i]!,
@@ -265,9 +265,9 @@ export const product = <S extends object, C extends object, B extends Action.Any
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((parent: S, inputs) =>
-    overStates(
-      toArray(typeof branches === "function" ? branches(parent) : branches),
-      toArray(states(parent, inputs))
+    Children.overStates(
+      Children.toArray(typeof branches === "function" ? branches(parent) : branches),
+      Children.toArray(states(parent, inputs))
     ), reduce, options) as any
 
 /**
@@ -294,7 +294,7 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((state: S, _inputs, context) => {
-    const list = toArray(make(state, context))
+    const list = Children.toArray(make(state, context))
     return {
       length: list.length,
       branch: (i) => list[i]!.branch,
@@ -319,33 +319,6 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
 export const childId = (parentId: string, sequenceId: number, action: string, index: number): string =>
   ChildApp.childId(parentId, sequenceId, action, index)
 
-const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
-
-const toArray = <A>(items: Iterable<A>): ReadonlyArray<A> => (Array.isArray(items) ? items : Array.from(items))
-
-type TaskList<C> = Children.TaskList<C>
-
-/** Every branch over every element (a state or a `[state, inputs]` pair), branch-major. */
-const overStates = <C>(
-  branches: ReadonlyArray<Action.Any<C>>,
-  elements: ReadonlyArray<C | readonly [C, object | undefined]>
-): TaskList<C> => {
-  const m = elements.length
-  return {
-    length: branches.length * m,
-    branch: (i) => branches[Math.floor(i / m)]!,
-    state: (i) => {
-      const element = elements[i % m]
-      return (isPair(element) ? element[0] : element) as C
-    },
-    inputs: (i) => {
-      const element = elements[i % m]
-      return isPair(element) ? element[1] : undefined
-    },
-    id: () => undefined
-  }
-}
-
 /** Where a parallel step runs: from the step context, or a fresh identity outside any application. */
 const placeOf = (step: StepContext | undefined) =>
   step ?? {
@@ -359,7 +332,7 @@ const placeOf = (step: StepContext | undefined) =>
   }
 
 const fromTasks = <S, C>(
-  make: (state: S, inputs: any, context: TaskContext) => TaskList<C>,
+  make: (state: S, inputs: any, context: TaskContext) => Children.TaskList<C>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<any>>) => Action.Next<S, any, any>,
   options: Options<C> | undefined
 ): ParallelAction<S, unknown, unknown> =>

@@ -22,10 +22,10 @@ describe("output check", () => {
   it("with declared writes: fails exactly when a key outside them was added, removed or replaced", () => {
     fc.assert(
       fc.property(record, record, fc.uniqueArray(key), (before, after, writes) => {
-        const changed = ["a", "b", "c", "d"].filter((k) =>
+        const changed = (["a", "b", "c", "d"] as Array<string>).filter((k) =>
           (k in before) !== (k in after) || (before as Record<string, unknown>)[k] !== (after as Record<string, unknown>)[k]
         )
-        const undeclared = changed.filter((k) => !writes.includes(k))
+        const undeclared = changed.filter((k) => !(writes as Array<string>).includes(k))
         const problem = check(before, after, writes)
         if (undeclared.length === 0) expect(problem).toBeUndefined()
         else {

@@ -32,6 +32,32 @@ export interface TaskList<C> {
   readonly id: (i: number) => string | undefined
 }
 
+const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
+
+/** The items of an iterable, as an array (an array as it is). */
+export const toArray = <A>(items: Iterable<A>): ReadonlyArray<A> => (Array.isArray(items) ? items : Array.from(items))
+
+/** Every branch over every element (a state or a `[state, inputs]` pair), branch-major. */
+export const overStates = <C>(
+  branches: ReadonlyArray<Action.Any<C>>,
+  elements: ReadonlyArray<C | readonly [C, object | undefined]>
+): TaskList<C> => {
+  const m = elements.length
+  return {
+    length: branches.length * m,
+    branch: (i) => branches[Math.floor(i / m)]!,
+    state: (i) => {
+      const element = elements[i % m]
+      return (isPair(element) ? element[0] : element) as C
+    },
+    inputs: (i) => {
+      const element = elements[i % m]
+      return isPair(element) ? element[1] : undefined
+    },
+    id: () => undefined
+  }
+}
+
 /** What the engine needs to know besides the tasks. */
 export interface Settings<C> {
   readonly options: Options<C>

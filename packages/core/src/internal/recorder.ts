@@ -24,8 +24,9 @@
  * `StepCompleted` per step of it. The recorder is the run's observer when only a tracker listens
  * (see `observer.ts`): its methods are named for what the loop tells it.
  */
-import * as Tracking from "../Tracking.js"
+import type * as Tracking from "../Tracking.js"
 import type { Observer, StopReason } from "./observer.js"
+import { Records } from "./records.js"
 import * as Turn from "./turn.js"
 
 /**
@@ -38,12 +39,6 @@ export const FAST_MS = 0.001
 export const MAX_WINDOW = 64
 
 const defaultClock = () => performance.now()
-
-/** When `performance.now()` was 0, in epoch milliseconds (read once: the getter costs ~15 ns). */
-const origin = performance.timeOrigin
-
-/** A `performance.now()` reading as epoch milliseconds. */
-const epochOf = (reading: number): number => origin + reading
 
 export class Recorder implements Observer, Turn.TurnListener {
   /** Its run's end by interruption or outside failure is recorded (`exited`). */
@@ -80,18 +75,21 @@ export class Recorder implements Observer, Turn.TurnListener {
   private isWaiting = false
   /** Chunks the current step streamed. */
   private chunks = 0
-  private trackerFailed = false
   private hasStopped = false
 
+  /** Where the records go. */
+  private readonly records: Records
+
   constructor(
-    private readonly tracker: Tracking.Tracking["Service"],
-    private readonly appId: string,
-    private readonly partitionKey: string,
-    private readonly parentId: string | undefined,
+    tracker: Tracking.Tracking["Service"],
+    appId: string,
+    partitionKey: string,
+    parentId: string | undefined,
     /** The monotonic clock, in milliseconds (tests give their own). */
     private readonly now: () => number = defaultClock
   ) {
     this.startEvery = tracker.stepStarted !== "suspended"
+    this.records = new Records(tracker, appId, partitionKey, parentId)
   }
 
   /** The application starts: its record, and the first group opens at the same reading. */
@@ -99,7 +97,7 @@ export class Recorder implements Observer, Turn.TurnListener {
     const at = this.now()
     this.groupStart = at
     this.inGroup = 0
-    this.record({ _tag: "ApplicationStarted", ...fields, at: epochOf(at) })
+    this.records.applicationStarted(fields, at)
   }
 
   /**
@@ -123,7 +121,7 @@ export class Recorder implements Observer, Turn.TurnListener {
     this.resumed()
     if (!this.startEvery) return
     this.startRecorded = this.startEvery && this.window === 1
-    if (this.startRecorded) this.recordStarted(action, sequenceId, this.groupStart)
+    if (this.startRecorded) this.records.started(action, sequenceId, this.groupStart)
   }
 
   /**
@@ -174,7 +172,7 @@ export class Recorder implements Observer, Turn.TurnListener {
     this.startedAt = start
     if (this.startPending) {
       this.startPending = false
-      this.recordStarted(this.inFlightAction, this.inFlight, start)
+      this.records.started(this.inFlightAction, this.inFlight, start)
     }
     return start
   }
@@ -216,7 +214,7 @@ export class Recorder implements Observer, Turn.TurnListener {
     this.inFlight = -1
     this.groupStart = end
     this.inGroup = 0
-    this.recordCompleted(action, sequenceId, state, this.chunks, next, end, end - start)
+    this.records.completed(action, sequenceId, state, this.chunks, next, end, end - start)
     if (!this.isWaiting) this.waitForTurn()
     return true
   }
@@ -241,22 +239,13 @@ export class Recorder implements Observer, Turn.TurnListener {
       start = end
       if (this.groupStart >= 0) {
         start = this.close(end, started)
-        if (started && !this.startRecorded && this.startEvery) this.recordStarted(action, sequenceId, start)
+        if (started && !this.startRecorded && this.startEvery) this.records.started(action, sequenceId, start)
       }
     }
     this.startedAt = -1
     this.inFlight = -1
     this.groupStart = -1
-    this.record({
-      _tag: "StepFailed",
-      appId: this.appId,
-      partitionKey: this.partitionKey,
-      action,
-      sequenceId,
-      at: epochOf(end),
-      durationMs: end - start,
-      error
-    })
+    this.records.failed(action, sequenceId, end, end - start, error)
   }
 
   /** The step in flight was interrupted. */
@@ -266,15 +255,7 @@ export class Recorder implements Observer, Turn.TurnListener {
     this.startedAt = -1
     this.inFlight = -1
     this.groupStart = -1
-    this.record({
-      _tag: "StepInterrupted",
-      appId: this.appId,
-      partitionKey: this.partitionKey,
-      action,
-      sequenceId,
-      at: epochOf(end),
-      durationMs: start < 0 ? 0 : end - start
-    })
+    this.records.interrupted(action, sequenceId, end, start < 0 ? 0 : end - start)
   }
 
   /**
@@ -298,15 +279,7 @@ export class Recorder implements Observer, Turn.TurnListener {
   ) {
     if (this.hasStopped) return
     this.hasStopped = true
-    this.record({
-      _tag: "ApplicationStopped",
-      appId: this.appId,
-      partitionKey: this.partitionKey,
-      reason,
-      sequenceId,
-      next,
-      at: epochOf(reading)
-    })
+    this.records.stopped(reason, sequenceId, next, reading)
   }
 
   /**
@@ -343,24 +316,15 @@ export class Recorder implements Observer, Turn.TurnListener {
     if (n === 1) {
       // One step alone: a plain StepCompleted, with its StepStarted when every step gets one.
       const action = this.actions[0]!
-      if (this.startEvery && !(this.startRecorded && !current)) this.recordStarted(action, this.firstSeq, start)
-      this.recordCompleted(action, this.firstSeq, this.states[0], 0, this.groupNext, start + share, share)
+      if (this.startEvery && !(this.startRecorded && !current)) this.records.started(action, this.firstSeq, start)
+      this.records.completed(action, this.firstSeq, this.states[0], 0, this.groupNext, start + share, share)
     } else if (n > 1) {
       // Handed over as they are: the next group gets new arrays, sized for its window.
       if (this.actions.length !== n) {
         this.actions.length = n
         this.states.length = n
       }
-      this.recordGroup({
-        appId: this.appId,
-          partitionKey: this.partitionKey,
-        sequenceId: this.firstSeq,
-        actions: this.actions,
-        states: this.states,
-        next: this.groupNext,
-        at: epochOf(start + n * share),
-        durationMs: n * share
-      })
+      this.records.group(this.firstSeq, this.actions, this.states, this.groupNext, start + n * share, n * share)
     }
     this.window = share < FAST_MS ? Math.min(this.window * 2, MAX_WINDOW) : 1
     if (n > 1) {
@@ -369,76 +333,5 @@ export class Recorder implements Observer, Turn.TurnListener {
     }
     this.inGroup = 0
     return current ? start + n * share : reading
-  }
-
-  private recordStarted(action: string, sequenceId: number, at: number) {
-    this.record({
-      _tag: "StepStarted",
-      appId: this.appId,
-      partitionKey: this.partitionKey,
-      action,
-      sequenceId,
-      at: epochOf(at)
-    })
-  }
-
-  private recordCompleted(
-    action: string,
-    sequenceId: number,
-    state: unknown,
-    chunks: number,
-    next: string | undefined,
-    end: number,
-    durationMs: number
-  ) {
-    this.record({
-      _tag: "StepCompleted",
-      appId: this.appId,
-      partitionKey: this.partitionKey,
-      action,
-      sequenceId,
-      at: epochOf(end),
-      durationMs,
-      state,
-      chunks,
-      next
-    })
-  }
-
-  /** Hands a group to the tracker: at once when it takes groups, else one record per step. */
-  private recordGroup(group: Tracking.StepGroup) {
-    if (this.parentId !== undefined) (group as { parentId?: string }).parentId = this.parentId
-    const recordSteps = this.tracker.recordSteps
-    if (recordSteps === undefined) {
-      for (const record of Tracking.stepsOf(group)) this.record(record)
-      return
-    }
-    try {
-      recordSteps(group)
-    } catch (cause) {
-      this.trackerThrew("StepGroup", cause)
-    }
-  }
-
-  /** Hands a record to the tracker; a tracker that throws is reported once per run, never rethrown. */
-  private record(record: Tracking.TrackingRecord) {
-    // A child's records carry its parent's id, as its events do (set here, on the record just made).
-    if (this.parentId !== undefined && record._tag !== "ApplicationStarted") {
-      (record as { parentId?: string }).parentId = this.parentId
-    }
-    try {
-      this.tracker.record(record)
-    } catch (cause) {
-      this.trackerThrew(record._tag, cause)
-    }
-  }
-
-  private trackerThrew(what: string, cause: unknown) {
-    if (this.trackerFailed) return
-    this.trackerFailed = true
-    console.warn(
-      `teasel: tracking failed for application "${this.appId}" (${what}); the run goes on, further tracking failures of this run are not reported:`,
-      cause
-    )
   }
 }
