@@ -189,7 +189,7 @@ export const checkCrash = async <S, K extends string, R>(options: CheckCrashOpti
     }
     if (!skip.has("twice")) {
       const saved = new Set(beforeRestart.map((s) => `${s.appId}\u0000${s.sequenceId}`))
-      const again = tracker.records.flatMap(Tracking.expand).find((r) => r._tag === "StepCompleted" && saved.has(`${r.appId}\u0000${r.sequenceId}`))
+      const again = tracker.records.find((r) => r._tag === "StepCompleted" && saved.has(`${r.appId}\u0000${r.sequenceId}`))
       if (again !== undefined && again._tag === "StepCompleted") {
         fail(crashLaws.twice, `Step ${again.sequenceId} ("${again.action}") of "${again.appId}" had been saved before the crash, and ran again after the restart.`)
       }

@@ -51,7 +51,7 @@ export interface ReplayCase<S = unknown, I = unknown> {
  * @example
  * ```ts
  * import { Testing } from "@teasel/testing"
- * declare const records: ReadonlyArray<import("@teasel/core").Tracking.Record>
+ * declare const records: ReadonlyArray<import("@teasel/core").Tracking.TrackingRecord>
  * // The first step of "A" had inputs { by: 2 }; only "add" steps are wanted.
  * const cases = Testing.fromRecords(records, {
  *   action: "add",
@@ -94,10 +94,10 @@ export interface FromRecordsOptions {
  * @category record
  * @since 0.1.0
  */
-export const fromRecords = (records: ReadonlyArray<Tracking.Record>, options: FromRecordsOptions = {}): Array<ReplayCase> => {
+export const fromRecords = (records: ReadonlyArray<Tracking.TrackingRecord>, options: FromRecordsOptions = {}): Array<ReplayCase> => {
   const last = new Map<string, { sequenceId: number; state: unknown }>()
   const cases: Array<ReplayCase> = []
-  for (const record of records.flatMap(Tracking.expand)) {
+  for (const record of records) {
     if (record._tag === "ApplicationStarted" && options.initial !== undefined && record.appId in options.initial) {
       if (!last.has(record.appId)) last.set(record.appId, { sequenceId: record.sequenceId, state: options.initial[record.appId] })
     }
