@@ -128,7 +128,18 @@ export const make = <S extends object, const A extends Record<string, Action.Any
   readonly transitions: ReadonlyArray<Transition<keyof A & string, NoInfer<S>>>
   readonly entrypoint: NoInfer<keyof A & string>
 }): Graph<S, keyof A & string, ErrorsOf<A>, ContextsOf<A>> => {
+  if (typeof config !== "object" || config === null) {
+    throw new GraphError({ message: `Graph.make: expected { actions, transitions, entrypoint }, found ${describe(config)}` })
+  }
   const actions = config.actions as Record<string, unknown>
+  if (typeof actions !== "object" || actions === null || Array.isArray(actions)) {
+    throw new GraphError({ message: `Graph.make: \`actions\` must be an object of named actions, found ${describe(actions)}` })
+  }
+  if (!Array.isArray(config.transitions)) {
+    throw new GraphError({
+      message: `Graph.make: \`transitions\` must be an array of [from, to] or [from, to, when], found ${describe(config.transitions)}`
+    })
+  }
   const names = Object.keys(actions)
   if (names.length === 0) throw new GraphError({ message: "Graph.make: the graph has no actions" })
   for (const name of names) {
@@ -147,8 +158,11 @@ export const make = <S extends object, const A extends Record<string, Action.Any
     })
   }
   const edges: Array<Edge<S>> = []
-  config.transitions.forEach((transition, i) => {
-    const [from, to, when] = transition as readonly [unknown, unknown, unknown?]
+  config.transitions.forEach((transition: unknown, i) => {
+    if (!Array.isArray(transition) || transition.length < 2 || transition.length > 3) {
+      throw new GraphError({ message: `Graph.make: transition ${i} must be [from, to] or [from, to, when], found ${describe(transition)}` })
+    }
+    const [from, to, when] = transition as unknown as readonly [unknown, unknown, unknown?]
     const target = known(to, `transition ${i} (target)`)
     if (when !== undefined && typeof when !== "function") {
       throw new GraphError({
@@ -368,6 +382,10 @@ export const toMermaid = (graph: Graph<any, string, any, any>): string => {
   return lines.join("\n")
 }
 
-// Mermaid labels are quoted; quotes and angle brackets inside them need entity codes.
+// Mermaid labels are quoted: a quote, an angle bracket, a `#` (which starts an entity code) and any
+// control character (a newline would end the line of the chart) are written as entity codes.
 const escapeLabel = (text: string): string =>
-  text.replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;")
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[#"<>\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `#${c.charCodeAt(0)};`)
+
+const named: Record<string, string> = { "\"": "#quot;", "<": "#lt;", ">": "#gt;" }

@@ -19,9 +19,11 @@
 import { type Cause, Context, Data, type Duration, Effect, type Schedule } from "effect"
 import * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
+import { GraphError } from "./Graph.js"
 import * as ChildApp from "./internal/child.js"
 import * as Children from "./internal/children.js"
 import { CurrentStep, type StepContext } from "./internal/context.js"
+import { describe } from "./internal/output.js"
 import { servicesOf } from "./internal/services.js"
 import type { PersistenceError } from "./Persistence.js"
 
@@ -202,7 +204,7 @@ export const mapStates = <S extends object, C extends object, B extends Action.A
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs))), reduce, options) as any
+  fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs), "mapStates: `states`")), reduce, checkOptions("mapStates", options)) as any
 
 /**
  * Runs every branch on the same child state `state(parent)` and reduces their final states (in
@@ -230,7 +232,7 @@ export const mapActions = <S extends object, C extends object, B extends Action.
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((parent: S, inputs) => {
     const child = state(parent)
-    const list = Children.toArray(typeof branches === "function" ? branches(parent) : branches)
+    const list = Children.toArray(typeof branches === "function" ? branches(parent) : branches, "mapActions: `branches`")
     return {
       length: list.length,
       branch: (i) => list[i]!,
@@ -238,7 +240,7 @@ export const mapActions = <S extends object, C extends object, B extends Action.
       inputs: () => inputs,
       id: () => undefined
     }
-  }, reduce, options) as any
+  }, reduce, checkOptions("mapActions", options)) as any
 
 /**
  * Runs every branch over every state — branch-major: all states of the first branch, then all of
@@ -266,9 +268,9 @@ export const product = <S extends object, C extends object, B extends Action.Any
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((parent: S, inputs) =>
     Children.overStates(
-      Children.toArray(typeof branches === "function" ? branches(parent) : branches),
-      Children.toArray(states(parent, inputs))
-    ), reduce, options) as any
+      Children.toArray(typeof branches === "function" ? branches(parent) : branches, "product: `branches`"),
+      Children.toArray(states(parent, inputs), "product: `states`")
+    ), reduce, checkOptions("product", options)) as any
 
 /**
  * Runs the tasks `make(state, context)` returns — each `{ branch, state, inputs?, id? }` — and
@@ -294,7 +296,7 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
   fromTasks((state: S, _inputs, context) => {
-    const list = Children.toArray(make(state, context))
+    const list = Children.toArray(make(state, context), "tasks: `make`")
     return {
       length: list.length,
       branch: (i) => list[i]!.branch,
@@ -302,7 +304,7 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
       inputs: (i) => list[i]!.inputs,
       id: (i) => list[i]!.id
     }
-  }, reduce, options) as any
+  }, reduce, checkOptions("tasks", options)) as any
 
 /**
  * The id of a parallel step's child: `${parentId}:${sequenceId}:${action}:${index}` (unless the
@@ -318,6 +320,24 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
  */
 export const childId = (parentId: string, sequenceId: number, action: string, index: number): string =>
   ChildApp.childId(parentId, sequenceId, action, index)
+
+/**
+ * The options, checked when the combinator is made: a bad value is a mistake in the graph's
+ * definition, reported as a `GraphError` naming the combinator, the option and what it expects.
+ */
+const checkOptions = <C>(combinator: string, options: Options<C> | undefined): Options<C> | undefined => {
+  if (options === undefined) return undefined
+  const bad = (option: string, expected: string, found: unknown) => {
+    throw new GraphError({ message: `${combinator}: option \`${option}\` must be ${expected}; found ${describe(found)}` })
+  }
+  const { concurrency, onError, stopWhen } = options
+  if (concurrency !== undefined && concurrency !== "unbounded" && !(Number.isSafeInteger(concurrency) && concurrency >= 1)) {
+    bad("concurrency", "a whole number of at least 1, or \"unbounded\"", concurrency)
+  }
+  if (onError !== undefined && onError !== "fail" && onError !== "collect") bad("onError", "\"fail\" or \"collect\"", onError)
+  if (stopWhen !== undefined && typeof stopWhen !== "function") bad("stopWhen", "a function", stopWhen)
+  return options
+}
 
 /** Where a parallel step runs: from the step context, or a fresh identity outside any application. */
 const placeOf = (step: StepContext | undefined) =>

@@ -18,6 +18,7 @@ import type { Child, Executor, Failure, Options } from "../Parallel.js"
 import * as ChildApp from "./child.js"
 import type { StepContext } from "./context.js"
 import * as Loop from "./loop.js"
+import { describe } from "./output.js"
 import type { Services } from "./services.js"
 
 /**
@@ -34,8 +35,18 @@ export interface TaskList<C> {
 
 const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
 
-/** The items of an iterable, as an array (an array as it is). */
-export const toArray = <A>(items: Iterable<A>): ReadonlyArray<A> => (Array.isArray(items) ? items : Array.from(items))
+/**
+ * The items of an iterable, as an array (an array as it is). Anything else is refused, naming
+ * `what` returned it: `Array.from` would make an empty array of a plain object, and the step
+ * would silently run no child.
+ */
+export const toArray = <A>(items: Iterable<A>, what: string): ReadonlyArray<A> => {
+  if (Array.isArray(items)) return items
+  if (items === null || items === undefined || typeof (items as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
+    throw new TypeError(`${what} returned ${describe(items)}, not an iterable (an array, a Set, a generator, ...)`)
+  }
+  return Array.from(items)
+}
 
 /** Every branch over every element (a state or a `[state, inputs]` pair), branch-major. */
 export const overStates = <C>(
@@ -241,5 +252,13 @@ const validate = <C>(
 
 const isFailedExit = (u: unknown): u is Exit.Exit<never, unknown> => Exit.isExit(u) && Exit.isFailure(u)
 
-const messageOf = (error: unknown): string =>
-  error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error) ?? String(error)
+/** A child's error, described for a message: never throws (a BigInt, a cycle, a hostile `toJSON`). */
+const messageOf = (error: unknown): string => {
+  if (error instanceof Error) return error.message
+  if (typeof error === "string") return error
+  try {
+    return JSON.stringify(error) ?? String(error)
+  } catch {
+    return describe(error)
+  }
+}

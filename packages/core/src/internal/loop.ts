@@ -204,7 +204,7 @@ class Run {
           return Effect.failCause(cause)
         },
         onSuccess: (out) => {
-          const error = this.complete(name, sequenceId, out)
+          const error = this.completeAwaited(name, sequenceId, out)
           return error === undefined ? this.afterStep(name) : this.failStep(error)
         }
       })
@@ -222,8 +222,14 @@ class Run {
   }
 
   private completeOrFail(name: string, sequenceId: number, out: unknown): Effect.Effect<void, ActionError> {
-    const error = this.complete(name, sequenceId, out)
+    const error = this.completeAwaited(name, sequenceId, out)
     return error === undefined ? Effect.void : this.failStep(error)
+  }
+
+  /** `complete`, for what an action's Effect or Promise completed with (never awaited twice). */
+  private completeAwaited(name: string, sequenceId: number, out: unknown): ActionError | undefined {
+    const nested = Output.checkAwaited(out)
+    return nested === undefined ? this.complete(name, sequenceId, out) : this.error(name, sequenceId, nested)
   }
 
   /** After a completed (and saved) step: halt, or go on. */

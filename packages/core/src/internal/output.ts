@@ -4,6 +4,7 @@
  * The step loop calls `check` on every completed step; a problem becomes an `ActionError` whose
  * message names the action, the application and the step (`actionError`).
  */
+import { Effect, Predicate } from "effect"
 import {
   ActionError,
   type ActionErrorReason,
@@ -25,6 +26,17 @@ export const check = (
   if (writes === undefined) return undefined
   const keys = undeclaredWrites(before as object, out, writes)
   return keys.length === 0 ? undefined : new UndeclaredWrite({ keys, writes })
+}
+
+/**
+ * What is wrong with `out`, what an action's Effect or Promise completed with, when it is itself an
+ * Effect or a Promise (`Effect.succeed(promise)`, `Promise.resolve(effect)`): the step loop awaits
+ * an action's result once, and such a value would otherwise become the state.
+ */
+export const checkAwaited = (out: unknown): NotAnObject | undefined => {
+  if (Effect.isEffect(out)) return new NotAnObject({ found: "an Effect (an action's Effect or Promise must complete with the state, not with another Effect)" })
+  if (Predicate.isPromiseLike(out)) return new NotAnObject({ found: "a Promise (an action's Effect or Promise must complete with the state, not with another Promise)" })
+  return undefined
 }
 
 /** Keys whose value changed (added, removed or replaced) that are not in `writes`. */
