@@ -3,7 +3,7 @@
  * `Parallel.CurrentExecutor` returns from `run`, not only the local run it is handed, so they apply
  * wherever the child runs (docs/parallelism.md, "The executor seam"). Time is virtual (TestClock).
  */
-import { Cause, Effect, Exit, Fiber, Schedule } from "effect"
+import { Cause, type Duration, Effect, Exit, Fiber, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Application, Graph, mapStates, Parallel } from "../src/index.js"
@@ -30,7 +30,7 @@ const graphWith = (options: Parallel.Options<Item>) =>
  * Runs the batch [1, 2] with `executor`, on a TestClock advanced by `advance`; resolves with the
  * run's exit.
  */
-const runWith = (options: Parallel.Options<Item>, executor: Parallel.Executor, advance = "1 hour") =>
+const runWith = (options: Parallel.Options<Item>, executor: Parallel.Executor, advance: Duration.Input = "1 hour") =>
   Effect.runPromise(
     Effect.gen(function*() {
       const app = Application.make({ graph: graphWith(options), state: { ns: [1, 2], out: [] }, id: "X" })

@@ -21,7 +21,7 @@ interface Level {
  * that it runs and waits forever, recording its path into `closed` when interrupted.
  */
 const tree = (depth: number, leaf: (n: Node) => Effect.Effect<Node>) => {
-  const levelOf = (d: number): Graph.Graph<Level, "fan"> => {
+  const levelOf = (d: number): Graph.Graph<Level, "fan", unknown> => {
     const branch = d === 1
       ? (c: Level) => Effect.as(leaf({ path: c.path }), c)
       : Graph.subgraph(levelOf(d - 1))
