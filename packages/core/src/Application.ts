@@ -17,6 +17,7 @@ import * as App from "./internal/application.js"
 import * as ChildApp from "./internal/child.js"
 import type { Emit } from "./internal/context.js"
 import * as Loop from "./internal/loop.js"
+import * as Storable from "./internal/storable.js"
 import { NotFound, Persistence, PersistenceError, type Step, Unreadable } from "./Persistence.js"
 
 /**
@@ -271,7 +272,7 @@ export const load = <S, K extends string, E, R>(options: {
 }): Effect.Effect<Application<S, K, E, R>, PersistenceError, Persistence> => {
   const partitionKey = options.partitionKey ?? ""
   return Persistence.use((store) =>
-    Effect.flatMap(store.load({ appId: options.id, partitionKey }), (saved) =>
+    Effect.flatMap(Storable.load(store, { appId: options.id, partitionKey }), (saved) =>
       saved === undefined
         ? Effect.succeed(make({ graph: options.graph, state: options.state, id: options.id, partitionKey }))
         : fromStep(options.graph, saved, options.id)))
@@ -300,7 +301,7 @@ export const fork = <S, K extends string, E, R>(options: {
   const partitionKey = options.from.partitionKey ?? ""
   const id = options.id ?? crypto.randomUUID()
   return Persistence.use((store) =>
-    Effect.flatMap(store.load({ appId: options.from.id, partitionKey, sequenceId: options.from.sequenceId }), (saved) => {
+    Effect.flatMap(Storable.load(store, { appId: options.from.id, partitionKey, sequenceId: options.from.sequenceId }), (saved) => {
       if (saved === undefined) {
         return Effect.fail(
           new PersistenceError({

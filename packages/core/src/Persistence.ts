@@ -12,7 +12,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
+import * as Encoding from "./internal/encoding.js"
+import * as Memory from "./internal/memory.js"
+import type { PersistenceError } from "./PersistenceError.js"
+import * as Storable from "./internal/storable.js"
 
 /**
  * A completed step of an application: the state after it and the action that runs next.
@@ -32,6 +36,12 @@ export interface Step {
   readonly state: unknown
   /** For a child application, its parent's id. */
   readonly parentId: string | undefined
+  /**
+   * For a child application, the parent's step that made it and that step's action: with
+   * `parentId`, who owns it. A resumed parent reuses a saved child only when they match.
+   */
+  readonly parentSequenceId?: number | undefined
+  readonly parentAction?: string | undefined
   /** For the first step of a fork, the step it was forked from. */
   readonly forkedFrom?: { readonly appId: string; readonly sequenceId: number } | undefined
   /** Milliseconds since the epoch. */
@@ -71,135 +81,18 @@ export interface Summary {
   readonly updatedAt: number
 }
 
-/**
- * Why a save or a load failed: another run saved this step first. Retrying the same step cannot
- * succeed; loading the application again continues from the step the other run saved.
- *
- * @example
- * ```ts
- * import { Persistence, PersistenceError } from "@teasel/core"
- * const error = new PersistenceError({
- *   reason: new Persistence.Conflict(),
- *   appId: "a",
- *   partitionKey: "",
- *   sequenceId: 3,
- *   message: `Application "a" (partition ""): step 3 was already saved by another run`
- * })
- * error.reason._tag // "Conflict"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export class Conflict extends Data.TaggedClass("Conflict")<{}> {}
-
-/**
- * Why a save failed: the value of state key `key` cannot be stored as JSON (a function, a cycle,
- * a `BigInt`, a class instance, ...).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Persistence } from "@teasel/core"
- * const keyOf = Persistence.checkState({ f: () => 1 }, { appId: "a", partitionKey: "", sequenceId: 1 }).pipe(
- *   Effect.flip,
- *   Effect.map((error) => error.reason._tag === "Unserializable" ? error.reason.key : undefined)
- * ) // Effect succeeding with "f"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export class Unserializable extends Data.TaggedClass("Unserializable")<{
-  /** The top-level state key whose value cannot be stored. */
-  readonly key: string
-}> {}
-
-/**
- * Why a load failed: what is stored cannot be read back (a value that is not JSON, a next action
- * the graph does not have). `key` names the state key, when one is to blame.
- *
- * @example
- * ```ts
- * import { Persistence } from "@teasel/core"
- * const reason = new Persistence.Unreadable({ key: "count" })
- * reason.key // "count"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export class Unreadable extends Data.TaggedClass("Unreadable")<{
-  /** The state key whose stored value cannot be read, when one is to blame. */
-  readonly key?: string | undefined
-}> {}
-
-/**
- * Why a fork failed: the step it was asked to start from is not stored.
- *
- * @example
- * ```ts
- * import { Persistence } from "@teasel/core"
- * new Persistence.NotFound()._tag // "NotFound"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export class NotFound extends Data.TaggedClass("NotFound")<{}> {}
-
-/**
- * Why an operation failed: the store itself did (a lost connection, a full disk, a missing
- * table). `operation` says what was being done; the error's `cause` holds the store's error.
- *
- * @example
- * ```ts
- * import { Persistence } from "@teasel/core"
- * new Persistence.Backend({ operation: "save the step" }).operation // "save the step"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export class Backend extends Data.TaggedClass("Backend")<{
-  /** What the store was asked to do, in a few words ("save the step", "load the step", ...). */
-  readonly operation?: string | undefined
-}> {}
-
-/**
- * Why a persistence operation failed: one of `Conflict`, `Unserializable`, `Unreadable`,
- * `NotFound` or `Backend`, each with its own fields. Match on `_tag`.
- *
- * @example
- * ```ts
- * import type { Persistence } from "@teasel/core"
- * const retryable = (reason: Persistence.PersistenceErrorReason) => reason._tag === "Backend"
- * ```
- * @category errors
- * @since 0.2.0
- */
-export type PersistenceErrorReason = Conflict | Unserializable | Unreadable | NotFound | Backend
-
-/**
- * A persistence operation failed, for the `reason` it carries (`Conflict`, `Unserializable`,
- * `Unreadable`, `NotFound`, `Backend`), at `appId` / `partitionKey` / `sequenceId`; `message`
- * says it in a sentence and `cause` holds the store's own error, when there is one.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Persistence } from "@teasel/core"
- * const saved = Persistence.checkState({ n: 1n }, { appId: "a", partitionKey: "", sequenceId: 1 }).pipe(
- *   Effect.catchTag("PersistenceError", (error) =>
- *     error.reason._tag === "Unserializable" ? Effect.succeed({}) : Effect.fail(error))
- * )
- * ```
- * @category errors
- * @since 0.1.0
- */
-export class PersistenceError extends Data.TaggedError("PersistenceError")<{
-  readonly reason: PersistenceErrorReason
-  readonly appId: string
-  readonly partitionKey: string
-  readonly sequenceId?: number | undefined
-  readonly message: string
-  readonly cause?: unknown
-}> {}
+export {
+  Backend,
+  Conflict,
+  Corrupt,
+  IdTaken,
+  InvalidId,
+  NotFound,
+  PersistenceError,
+  type PersistenceErrorReason,
+  Unreadable,
+  Unserializable
+} from "./PersistenceError.js"
 
 /**
  * The persistence service.
@@ -222,9 +115,13 @@ export class Persistence extends Context.Service<Persistence, {
   readonly list: (partitionKey: string) => Effect.Effect<ReadonlyArray<Summary>, PersistenceError>
 }>()("@teasel/core/Persistence") {}
 
+type Where = Storable.Where
+
 /**
- * Encodes a state as JSON, one entry per top-level key, checking that every value round-trips.
- * Backends use it so that what they store and what they refuse is the same everywhere.
+ * Encodes a state as JSON, one entry per top-level key, checking that every value round-trips
+ * (see `internal/encoding.ts` for the rules). Backends use it so that what they store and what
+ * they refuse is the same everywhere. Throws the `PersistenceError` (`InvalidId`,
+ * `Unserializable`) naming the id or the key.
  *
  * @example
  * ```ts
@@ -234,71 +131,40 @@ export class Persistence extends Context.Service<Persistence, {
  * @category encoding
  * @since 0.1.0
  */
-export const encodeState = (
-  state: unknown,
-  where: { readonly appId: string; readonly partitionKey: string; readonly sequenceId: number }
-): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [key, value] of Object.entries(state as Record<string, unknown>)) {
-    const problem = unserializable(value, new Set())
-    if (problem !== undefined) {
-      throw new PersistenceError({
-        reason: new Unserializable({ key }),
-        ...where,
-        message:
-          `Application "${where.appId}" (step ${where.sequenceId}): state key "${key}" cannot be stored as JSON: ${problem}`
-      })
-    }
-    if (value !== undefined) out[key] = JSON.stringify(value)
-  }
-  return out
+export const encodeState = (state: unknown, where: Where): Record<string, string> => {
+  const problem = Storable.problemOf(state, where)
+  if (problem !== undefined) throw problem
+  return Encoding.encode(state as object)
 }
 
 /**
- * Decodes what `encodeState` produced.
+ * The `PersistenceError` (`InvalidId`) refusing an application id or partition key that is not
+ * well-formed text without NUL, or `undefined` when both are. Backends check every id they are
+ * given with it (`encodeState` does it for saves).
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * Persistence.checkIds({ appId: "a\uD83D", partitionKey: "" })?.reason // InvalidId { field: "appId" }
+ * Persistence.checkIds({ appId: "a", partitionKey: "" }) // undefined
+ * ```
+ * @category encoding
+ * @since 0.2.0
+ */
+export const checkIds: (where: {
+  readonly appId: string
+  readonly partitionKey: string
+  readonly sequenceId?: number | undefined
+}) => PersistenceError | undefined = Storable.checkIds
+
+/**
+ * Decodes what `encodeState` produced: own properties only (a stored `__proto__` key comes back as
+ * a key, never as the state's prototype).
  *
  * @category encoding
  * @since 0.1.0
  */
-export const decodeState = (encoded: Readonly<Record<string, string>>): Record<string, unknown> => {
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(encoded)) out[key] = JSON.parse(encoded[key]!)
-  return out
-}
-
-/** Why `value` would not survive JSON, or `undefined` when it would. */
-const unserializable = (value: unknown, path: Set<unknown>): string | undefined => {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-    case "undefined":
-      return undefined
-    case "number":
-      return Number.isFinite(value) ? undefined : `${value} is not a finite number`
-    case "bigint":
-      return "it holds a BigInt"
-    case "function":
-      return "it holds a function"
-    case "symbol":
-      return "it holds a symbol"
-  }
-  if (value === null) return undefined
-  if (path.has(value)) return "it holds a cycle"
-  const proto = Object.getPrototypeOf(value)
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
-    return `it holds a ${(value as object).constructor?.name ?? "class"} instance, which JSON does not restore`
-  }
-  path.add(value)
-  for (const item of Array.isArray(value) ? value : Object.values(value as object)) {
-    if (Array.isArray(value) && (item === undefined || typeof item === "function")) {
-      return "an array holds undefined or a function"
-    }
-    const problem = unserializable(item, path)
-    if (problem !== undefined) return problem
-  }
-  path.delete(value)
-  return undefined
-}
+export const decodeState = (encoded: Readonly<Record<string, string>>): Record<string, unknown> => Encoding.decode(encoded)
 
 /**
  * Checks a state can be stored, as `encodeState` does, in an Effect.
@@ -306,13 +172,8 @@ const unserializable = (value: unknown, path: Set<unknown>): string | undefined 
  * @category encoding
  * @since 0.1.0
  */
-export const checkState = (
-  state: unknown,
-  where: { readonly appId: string; readonly partitionKey: string; readonly sequenceId: number }
-): Effect.Effect<Record<string, string>, PersistenceError> =>
-  Effect.try({ try: () => encodeState(state, where), catch: (e) => e as PersistenceError })
-
-const keyOf = (partitionKey: string, appId: string) => `${partitionKey}\u0000${appId}`
+export const checkState: (state: unknown, where: Where) => Effect.Effect<Record<string, string>, PersistenceError> =
+  Storable.checkState
 
 /**
  * In-process persistence: steps live in memory for as long as the layer. States are stored
@@ -328,69 +189,4 @@ const keyOf = (partitionKey: string, appId: string) => `${partitionKey}\u0000${a
  * @category layers
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<Persistence> = Layer.sync(Persistence, () => {
-  interface Stored {
-    readonly step: Omit<Step, "state">
-    readonly state: Record<string, string>
-  }
-  const apps = new Map<string, Array<Stored>>()
-  const order: Array<string> = []
-  const failures: Array<FailedStep> = []
-  return Persistence.of({
-    save: (step) =>
-      Effect.flatMap(checkState(step.state, step), (state) =>
-        Effect.suspend(() => {
-          const key = keyOf(step.partitionKey, step.appId)
-          let steps = apps.get(key)
-          if (steps === undefined) {
-            steps = []
-            apps.set(key, steps)
-            order.push(key)
-          }
-          if (steps.some((s) => s.step.sequenceId === step.sequenceId)) {
-            return Effect.fail(
-              new PersistenceError({
-                reason: new Conflict(),
-                appId: step.appId,
-                partitionKey: step.partitionKey,
-                sequenceId: step.sequenceId,
-                message:
-                  `Application "${step.appId}" (partition "${step.partitionKey}"): step ${step.sequenceId} was already saved by another run`
-              })
-            )
-          }
-          const { state: _, ...rest } = step
-          steps.push({ step: rest, state })
-          if (steps.length > 1 && steps[steps.length - 2]!.step.sequenceId > step.sequenceId) {
-            steps.sort((a, b) => a.step.sequenceId - b.step.sequenceId)
-          }
-          return Effect.void
-        })),
-    saveFailure: (failure) => Effect.sync(() => void failures.push(failure)),
-    load: ({ appId, partitionKey, sequenceId }) =>
-      Effect.sync(() => {
-        const steps = apps.get(keyOf(partitionKey, appId))
-        if (steps === undefined || steps.length === 0) return undefined
-        const found = sequenceId === undefined
-          ? steps[steps.length - 1]
-          : steps.find((s) => s.step.sequenceId === sequenceId)
-        return found === undefined ? undefined : { ...found.step, state: decodeState(found.state) }
-      }),
-    list: (partitionKey) =>
-      Effect.sync(() =>
-        order.flatMap((key) => {
-          const steps = apps.get(key)!
-          const last = steps[steps.length - 1]!.step
-          return last.partitionKey !== partitionKey ? [] : [{
-            appId: last.appId,
-            partitionKey: last.partitionKey,
-            parentId: last.parentId,
-            sequenceId: last.sequenceId,
-            action: last.action,
-            next: last.next,
-            updatedAt: last.createdAt
-          }]
-        })
-      )
-  })
-})
+export const layerMemory: Layer.Layer<Persistence> = Layer.sync(Persistence, () => Persistence.of(Memory.make()))

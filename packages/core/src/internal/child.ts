@@ -10,10 +10,13 @@ import { Effect } from "effect"
 import type * as Action from "../Action.js"
 import type { Application } from "../Application.js"
 import * as Graph from "../Graph.js"
+import type { Step } from "../Persistence.js"
+import { IdTaken, PersistenceError } from "../PersistenceError.js"
 import * as App from "./application.js"
 import { type ChildRuntime, CurrentChildRuntime, type Emit, type StepContext, type SubGraphSpec } from "./context.js"
 import * as Loop from "./loop.js"
 import { type Services, withServices } from "./services.js"
+import * as Storable from "./storable.js"
 
 type AnyApp = Application<any, any, any, any>
 
@@ -70,7 +73,10 @@ export const make = (
 /**
  * Runs a child application and succeeds with its final state. With persistence, a child that
  * already finished is not run again (its saved final state is used) and an unfinished one
- * continues from its last saved step.
+ * continues from its last saved step — but only when the saved application is this child: made
+ * by the same parent, at the same step, by the same action. An application of that id saved by
+ * anyone else fails the child with `IdTaken`: reusing it would compute a wrong result, running
+ * over it would mix two histories.
  */
 export const runChild = (
   fresh: AnyApp,
@@ -85,8 +91,9 @@ export const runChild = (
       return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
     })
   }
-  return Effect.flatMap(store.load({ appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
+  return Effect.flatMap(Storable.load(store, { appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
     if (saved === undefined) return Effect.map(Loop.runWith(fresh, options, emit, services), stateOf)
+    if (!ownedBy(saved, fresh.parentId, options)) return Effect.fail(idTaken(fresh, saved, options))
     const finished = saved.next === undefined ||
       (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
     if (finished) return Effect.succeed(saved.state)
@@ -98,6 +105,30 @@ export const runChild = (
 
 export const stateOf = (app: AnyApp) => app.state
 
+/**
+ * Whether the saved application is the child of `parentId`'s step and action. A step saved before
+ * owners were stored has no step or action: its parent id alone decides.
+ */
+const ownedBy = (saved: Step, parentId: string | undefined, options: Loop.LoopOptions): boolean =>
+  saved.parentId === parentId &&
+  (saved.parentSequenceId === undefined || saved.parentSequenceId === options.parentSequenceId) &&
+  (saved.parentAction === undefined || saved.parentAction === options.parentAction)
+
+const idTaken = (fresh: AnyApp, saved: Step, options: Loop.LoopOptions) => {
+  const owner = { parentId: saved.parentId, parentSequenceId: saved.parentSequenceId, parentAction: saved.parentAction }
+  const ownerText = owner.parentId === undefined
+    ? "a top-level application"
+    : `the child of "${owner.parentId}"${owner.parentSequenceId === undefined ? "" : ` (step ${owner.parentSequenceId}, action "${owner.parentAction}")`}`
+  return new PersistenceError({
+    reason: new IdTaken({ owner }),
+    appId: fresh.id,
+    partitionKey: fresh.partitionKey,
+    sequenceId: saved.sequenceId,
+    message: `Child "${fresh.id}" of "${fresh.parentId}" (step ${options.parentSequenceId}, action "${options.parentAction}") cannot run: ` +
+      `an application with that id is already saved as ${ownerText}. Give each child an id of its own (include the step: \`\${context.appId}:\${context.sequenceId}/...\`)`
+  })
+}
+
 /** Runs a sub-graph as the child application of the step that calls it; succeeds with its final state. */
 const runSubgraph = (
   sub: SubGraphSpec,
@@ -108,7 +139,7 @@ const runSubgraph = (
   withServices((services) =>
     runChild(
       make(sub as BranchGraph, childId(step.appId, step.sequenceId, step.action), step, state),
-      { haltAfter: sub.haltAfter, inputs, parentSequenceId: step.sequenceId },
+      { haltAfter: sub.haltAfter, inputs, parentSequenceId: step.sequenceId, parentAction: step.action },
       step.emit,
       services
     )

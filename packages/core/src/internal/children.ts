@@ -132,7 +132,10 @@ export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings
   const childApp = (i: number) => {
     const shape = shapeOf(list.branch(i))
     const app = ChildApp.make(shape, idOf(i), place, list.state(i))
-    return { app, options: { haltAfter: shape.haltAfter, inputs: list.inputs(i), parentSequenceId: place.sequenceId } }
+    return {
+      app,
+      options: { haltAfter: shape.haltAfter, inputs: list.inputs(i), parentSequenceId: place.sequenceId, parentAction: place.action }
+    }
   }
   const childOf = (i: number): Child => ({
     id: idOf(i),

@@ -29,8 +29,9 @@ export interface LoopOptions {
   readonly inputs?: object | undefined
   /** At most this many steps (`Application.step` runs one). */
   readonly maxSteps?: number | undefined
-  /** For a child application: the parent's step that spawned it (reported to tracking). */
+  /** For a child application: the parent's step that spawned it, and its action (saved with each step, reported to tracking). */
   readonly parentSequenceId?: number | undefined
+  readonly parentAction?: string | undefined
 }
 
 type AnyApp = Application<any, any, any, any>
@@ -248,6 +249,8 @@ class Run {
       next: this.next,
       state: this.state,
       parentId: this.app.parentId,
+      parentSequenceId: this.options.parentSequenceId,
+      parentAction: this.options.parentAction,
       createdAt: Date.now()
     })
   }
