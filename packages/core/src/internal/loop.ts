@@ -3,8 +3,10 @@
  *
  * Actions that return a plain state run in a plain `while` loop with no Effect machinery between
  * them; an action that returns an Effect or a Promise suspends the loop, which resumes from the
- * same place when it completes. Every few hundred synchronous steps the loop yields, so a long
- * synchronous run stays interruptible and fair to other fibers.
+ * same place when it completes. Every few hundred steps the loop yields to the scheduler, so a long
+ * run stays interruptible and fair to other fibers, timers and I/O — also when its steps suspend
+ * without waiting (an `Effect.sync` action, a save to a synchronous store such as SQLite): a
+ * suspension is not a yield, so every step counts.
  *
  * A `Run` holds the run's position (state, next, last, sequence id) while it runs: the loop is a
  * `while` over it and its asynchronous continuations resume it, so the position lives in one place
@@ -165,12 +167,10 @@ class Run {
    */
   private settle(name: string, sequenceId: number, out: unknown): Outcome | undefined {
     if (Effect.isEffect(out)) {
-      this.sinceYield = 0
       if (this.observer !== undefined) this.observer.suspended(name, sequenceId)
       return this.watchExit(this.awaitStep(this.provideStep(out, name, sequenceId), name, sequenceId))
     }
     if (Predicate.isPromiseLike(out)) {
-      this.sinceYield = 0
       if (this.observer !== undefined) this.observer.suspended(name, sequenceId)
       const awaited = Effect.tryPromise({
         try: () => out,
@@ -181,7 +181,6 @@ class Run {
     const error = this.complete(name, sequenceId, out)
     if (error !== undefined) return this.failStep(error)
     if (this.store !== undefined) {
-      this.sinceYield = 0
       this.observer?.paused()
       return this.watchExit(Effect.flatMap(Effect.uninterruptible(this.save(this.store, name)), () => this.afterStep(name)))
     }
