@@ -102,3 +102,19 @@ describe("replayFiles and writeReplay", () => {
     await Testing.replay(note, stored)
   })
 })
+
+describe("generated replay files", () => {
+  it("escape every line terminator a recorded name may hold: nothing in them runs as code", () => {
+    const hostile = "x\u2028globalThis.pwned = 1 //\u2029y\nz"
+    const files = Testing.replayFiles(
+      { action: hostile, appId: hostile, sequenceId: 1, before: {}, after: {} },
+      { action: { from: "./graph.js", name: "graph", expression: "graph.actions.note" }, name: `n\u2028${hostile}` }
+    )
+    for (const terminator of ["\u2028", "\u2029"]) expect(files.test.includes(terminator)).toBe(false)
+    // Every line is what the generator meant: the comment, the imports, the case, the test.
+    const lines = files.test.split(/\r\n|[\n\r\u2028\u2029]/)
+    expect(lines[0]!.startsWith("// Replays a recorded step of ")).toBe(true)
+    expect(lines.filter((l) => l.includes("pwned")).every((l) => l.startsWith("//") || /^it\(|^const testCase/.test(l))).toBe(true)
+    expect(lines.some((l) => l.startsWith("globalThis"))).toBe(false)
+  })
+})
