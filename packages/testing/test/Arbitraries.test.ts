@@ -15,7 +15,7 @@ const isDeepFrozen = (u: unknown): boolean =>
 
 /** The shrunk counterexample of a property that must fail. */
 const counterexample = <A>(arbitrary: fc.Arbitrary<A>, predicate: (a: A) => boolean): A => {
-  const details = fc.check(fc.property(arbitrary, predicate), { seed: 42 })
+  const details = fc.check(fc.property(arbitrary, predicate), { numRuns: 200 })
   if (!details.failed || details.counterexample === null) throw new Error("expected a counterexample")
   return details.counterexample[0]
 }
@@ -23,19 +23,21 @@ const counterexample = <A>(arbitrary: fc.Arbitrary<A>, predicate: (a: A) => bool
 describe("fromSchema", () => {
   it("generates values of the schema, deep-frozen", () => {
     const is = Schema.is(State)
-    fc.assert(fc.property(Testing.fromSchema(State), (s) => is(s) && isDeepFrozen(s)), { seed: 1, numRuns: 200 })
+    fc.assert(fc.property(Testing.fromSchema(State), (s) => is(s) && isDeepFrozen(s)), { numRuns: 200 })
   })
 
   it("is reproducible from the fast-check seed", () => {
-    const a = fc.sample(Testing.fromSchema(State), { seed: 7, numRuns: 20 })
-    const b = fc.sample(Testing.fromSchema(State), { seed: 7, numRuns: 20 })
+    // Any seed will do: a fresh one each run, used twice.
+    const seed = Math.floor(Math.random() * 2 ** 31)
+    const a = fc.sample(Testing.fromSchema(State), { seed, numRuns: 20 })
+    const b = fc.sample(Testing.fromSchema(State), { seed, numRuns: 20 })
     expect(a).toEqual(b)
     expect(new Set(a.map((s) => JSON.stringify(s))).size).toBeGreaterThan(10)
   })
 
   it("honours the schema's checks while generating and while shrinking", () => {
     const Bounded = Schema.Struct({ n: Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 50 })) })
-    fc.assert(fc.property(Testing.fromSchema(Bounded), (s) => s.n >= 5 && s.n <= 50 && Number.isInteger(s.n)), { seed: 3 })
+    fc.assert(fc.property(Testing.fromSchema(Bounded), (s) => s.n >= 5 && s.n <= 50 && Number.isInteger(s.n)), { numRuns: 200 })
     // Shrinking towards 0 stops at the schema's minimum.
     expect(counterexample(Testing.fromSchema(Bounded), () => false)).toEqual({ n: 5 })
   })
@@ -45,11 +47,14 @@ describe("fromSchema", () => {
     expect(counterexample(arbitrary, (s) => s.items.length < 3)).toEqual({ count: 0, items: ["", "", ""], kind: "draft" })
     expect(counterexample(arbitrary, (s) => s.count < 10)).toEqual({ count: 10, items: [], kind: "draft" })
     expect(counterexample(arbitrary, (s) => s.kind !== "final")).toEqual({ count: 0, items: [], kind: "final" })
-    expect(counterexample(arbitrary, (s) => !s.items.some((i) => i.length > 1))).toEqual({ count: 0, items: ["aa"], kind: "draft" })
+    // Strings shrink in length, not in their characters: one string of two code units, any two.
+    const long = counterexample(arbitrary, (s) => !s.items.some((i) => i.length > 1))
+    expect(long).toEqual({ count: 0, items: [expect.any(String)], kind: "draft" })
+    expect(long.items[0]).toHaveLength(2)
   })
 
   it("keeps size in check", () => {
-    const small = fc.sample(Testing.fromSchema(State, { maxSize: 2 }), { seed: 5, numRuns: 100 })
+    const small = fc.sample(Testing.fromSchema(State, { maxSize: 2 }), { numRuns: 200 })
     expect(Math.max(...small.map((s) => s.items.length))).toBeLessThanOrEqual(2)
   })
 })
@@ -57,12 +62,12 @@ describe("fromSchema", () => {
 describe("frozen and toArbitrary", () => {
   it("deep-freezes the values of a fast-check arbitrary", () => {
     const states = Testing.frozen(fc.record({ items: fc.array(fc.record({ n: fc.nat() })) }))
-    fc.assert(fc.property(states, isDeepFrozen), { seed: 1 })
+    fc.assert(fc.property(states, isDeepFrozen), { numRuns: 200 })
   })
 
   it("accepts a schema or an arbitrary", () => {
-    const fromSchema = fc.sample(Testing.toArbitrary(Schema.Struct({ n: Schema.Int })), { seed: 1, numRuns: 5 })
-    const fromArbitrary = fc.sample(Testing.toArbitrary(fc.record({ n: fc.integer() })), { seed: 1, numRuns: 5 })
+    const fromSchema = fc.sample(Testing.toArbitrary(Schema.Struct({ n: Schema.Int })), { numRuns: 20 })
+    const fromArbitrary = fc.sample(Testing.toArbitrary(fc.record({ n: fc.integer() })), { numRuns: 20 })
     for (const s of [...fromSchema, ...fromArbitrary]) {
       expect(Number.isInteger(s.n)).toBe(true)
       expect(Object.isFrozen(s)).toBe(true)

@@ -25,7 +25,7 @@ const broken = async (check: Promise<void>): Promise<Testing.LawError> => {
 
 describe("checkReduce: lawful parallel steps pass", () => {
   it("mapStates over a synchronous branch", () =>
-    Testing.checkReduce(mapStates((c: Item) => ({ ...c, x: c.x * 2 }), items, collect), { state: Parent, seed: 1 }))
+    Testing.checkReduce(mapStates((c: Item) => ({ ...c, x: c.x * 2 }), items, collect), { state: Parent, numRuns: 100 }))
 
   it("mapStates over a sub-graph that sleeps, collecting failures", () => {
     const step = (c: Item) => Effect.as(Effect.sleep(`${1 + Math.abs(c.x % 5)} millis`), { ...c, x: c.x + 1 })
@@ -38,7 +38,7 @@ describe("checkReduce: lawful parallel steps pass", () => {
       ...s,
       out: [...results.map((r) => r.x), failures.length]
     }), { onError: "collect" })
-    return Testing.checkReduce(fan, { state: Parent, seed: 2, numRuns: 15 })
+    return Testing.checkReduce(fan, { state: Parent, numRuns: 100 })
   })
 
   it("mapActions, product and tasks (with ids of their own)", async () => {
@@ -47,15 +47,14 @@ describe("checkReduce: lawful parallel steps pass", () => {
     const soon = (c: Item) => Promise.resolve({ ...c, x: -c.x })
     await Testing.checkReduce(mapActions([double, later, soon], (s: Parent) => ({ i: 0, x: s.xs[0] ?? 0 }), collect), {
       state: Parent,
-      seed: 3,
-      numRuns: 15
+      numRuns: 100
     })
-    await Testing.checkReduce(product([double, later], items, collect), { state: Parent, seed: 4, numRuns: 15 })
+    await Testing.checkReduce(product([double, later], items, collect), { state: Parent, numRuns: 100 })
     const named = tasks(
       (s: Parent, ctx) => s.xs.map((x, i) => ({ branch: later, state: { i, x }, id: `${ctx.appId}/${ctx.sequenceId}/${i}` })),
       collect
     )
-    await Testing.checkReduce(named, { state: Parent, seed: 5, numRuns: 15 })
+    await Testing.checkReduce(named, { state: Parent, numRuns: 100 })
   })
 })
 
@@ -70,7 +69,8 @@ describe("checkReduce: broken parallel steps are caught with a shrunk counterexa
       },
       collect
     )
-    const error = await broken(Testing.checkReduce(numbered, { state: Parent, seed: 1 }))
+    // The shared counter also breaks the resume and concurrency laws; only the order law is under test here.
+    const error = await broken(Testing.checkReduce(numbered, { state: Parent, skip: ["resume", "concurrency"] }))
     expect(error.law).toBe("does not depend on the order its children complete in")
     // Two children, the first delayed by 1 ms: they complete as [1, 0].
     expect(error.counterexample).toEqual({ state: { xs: [0, 0], out: [] }, delays: [1] })
@@ -91,10 +91,11 @@ describe("checkReduce: broken parallel steps are caught with a shrunk counterexa
       items,
       collect
     )
-    const error = await broken(Testing.checkReduce(crowd, { state: Parent, seed: 1 }))
+    const error = await broken(Testing.checkReduce(crowd, { state: Parent }))
     expect(error.law).toBe("does not depend on the concurrency limit")
     expect(error.counterexample).toEqual({ state: { xs: [0, 0], out: [] }, concurrency: 1 })
-    expect(error.detail).toBe("With at most 1 child(ren) at once, the next state differs at $.out[0]: 1 instead of 2.")
+    // The counts seen depend on the runs before (the counter is shared), not only on the counterexample.
+    expect(error.detail).toMatch(/^With at most 1 child\(ren\) at once, the next state differs at \$\.out\[0\]: \d+ instead of \d+\.$/)
   })
 
   it("a non-idempotent resume: the reduce reads what children left in a side channel, not their results", async () => {
@@ -110,21 +111,26 @@ describe("checkReduce: broken parallel steps are caught with a shrunk counterexa
       },
       (s: Parent) => ({ ...s, out: s.xs.map((_, i) => seen.get(i) ?? -1) })
     )
-    const error = await broken(Testing.checkReduce(viaCache, { state: Parent, seed: 1 }))
+    // A failure has to be drawn to show this: enough runs that one always is.
+    const error = await broken(Testing.checkReduce(viaCache, { state: Parent, numRuns: 200 }))
     expect(error.law).toBe("resumes after a failure to the result of an uninterrupted run")
-    // Child 0 finished, child 1 failed; on resume child 0 is not run again, so the cache lacks it.
-    expect(error.counterexample).toEqual({ state: { xs: [0, 0], out: [] }, delays: [], failures: [1], failAfter: false })
-    expect(error.detail).toBe(
-      "After child(ren) 1 failed before running and the step was resumed, the next state differs at $.out[0]: -1 instead of 0."
+    // One child finished before the failure; on resume it is not run again, so the cache lacks it.
+    // Which child fails, and whether before or right after running, depends on the seed.
+    expect(error.counterexample).toMatchObject({ state: { out: [] } })
+    expect((error.counterexample.state as Parent).xs.every((x) => x === 0)).toBe(true)
+    expect(error.counterexample.failures).toHaveLength(1)
+    expect(error.detail).toMatch(
+      /^After child\(ren\) \d failed (before running|right after completing) and the step was resumed, the next state differs at \$\.out\[\d\]: -1 instead of 0\.$/
     )
   })
 
   it("a non-idempotent resume: child ids that change from run to run", async () => {
     const double = (c: Item) => ({ ...c, x: c.x * 2 })
     const fresh = tasks((s: Parent) => items(s).map((state) => ({ branch: double, state, id: crypto.randomUUID() })), collect)
-    const error = await broken(Testing.checkReduce(fresh, { state: Parent, seed: 1 }))
+    const error = await broken(Testing.checkReduce(fresh, { state: Parent, numRuns: 200 }))
     expect(error.law).toBe("resumes after a failure to the result of an uninterrupted run")
-    expect(error.counterexample).toMatchObject({ state: { xs: [0, 0], out: [] }, failures: [1] })
+    expect(error.counterexample).toMatchObject({ state: { out: [] } })
+    expect(error.counterexample.failures).toHaveLength(1)
     expect(error.detail).toMatch(/it did not look up the children the first run had saved/)
   })
 
@@ -134,7 +140,7 @@ describe("checkReduce: broken parallel steps are caught with a shrunk counterexa
       items,
       (s: Parent, results) => ({ ...s, out: results.map((r) => r.x), at: new Map([[1, 2]]) })
     )
-    const error = await broken(Testing.checkReduce(withDate, { state: Parent, seed: 1, skip: ["order", "concurrency"] }))
+    const error = await broken(Testing.checkReduce(withDate, { state: Parent, skip: ["order", "concurrency"] }))
     expect(error.law).toBe("resumes after a failure to the result of an uninterrupted run")
     expect(error.detail).toMatch(/cannot be stored as JSON/)
   })
@@ -143,7 +149,7 @@ describe("checkReduce: broken parallel steps are caught with a shrunk counterexa
     const firstTwo = mapStates((c: Item) => Effect.as(Effect.sleep(`${c.x % 3} millis`), c), items, collect, {
       stopWhen: (done) => done.length >= 2
     })
-    return Testing.checkReduce(firstTwo, { state: Parent, seed: 1, skip: ["order", "concurrency", "resume"] })
+    return Testing.checkReduce(firstTwo, { state: Parent, skip: ["order", "concurrency", "resume"] })
   })
 })
 
@@ -151,6 +157,6 @@ describe("State helpers under the laws", () => {
   it("State.append in a reduce is lawful", () =>
     Testing.checkReduce(
       mapStates((c: Item) => c, items, (s: Parent, results) => State.append(s, "out", ...results.map((r) => r.x))),
-      { state: Parent, seed: 6 }
+      { state: Parent, numRuns: 100 }
     ))
 })
