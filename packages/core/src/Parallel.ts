@@ -24,7 +24,7 @@ import * as ChildApp from "./internal/child.js"
 import * as Children from "./internal/children.js"
 import { CurrentStep, type StepContext } from "./internal/context.js"
 import { describe } from "./internal/output.js"
-import { servicesOf } from "./internal/services.js"
+import { servicesOf, withServices } from "./internal/services.js"
 import type { PersistenceError } from "./Persistence.js"
 
 /**
@@ -155,6 +155,39 @@ export interface Executor {
 export const CurrentExecutor = Context.Reference<Executor | undefined>("@teasel/core/Parallel/CurrentExecutor", {
   defaultValue: () => undefined
 })
+
+/**
+ * Runs `child` in this process, as the child of its parent's step (`parentId`, `parentSequenceId`,
+ * `action`): with the `Persistence` and `Tracking` in context, exactly as a local child runs — a
+ * child whose final state is saved is not run again, an unfinished one continues from its last
+ * saved step. This is what a remote executor's worker calls with a child it received; the child's
+ * events are not forwarded anywhere (tracking sees its steps).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Parallel } from "@teasel/core"
+ * const double = (c: { n: number }) => ({ n: c.n * 2 })
+ * const state = Effect.runSync(Parallel.runChild({
+ *   id: "P:1:fan:0", index: 0, parentId: "P", parentSequenceId: 1, action: "fan",
+ *   partitionKey: "", branch: double, state: { n: 21 }, inputs: undefined
+ * }))
+ * // state: { n: 42 }
+ * ```
+ * @category executors
+ * @since 0.1.0
+ */
+export const runChild = (child: Child): Effect.Effect<unknown, unknown, unknown> =>
+  withServices((services) => {
+    const shape = ChildApp.branchGraph(child.branch)
+    const app = ChildApp.make(shape, child.id, { appId: child.parentId, partitionKey: child.partitionKey }, child.state)
+    return ChildApp.withRuntime(ChildApp.runChild(app, {
+      haltAfter: shape.haltAfter,
+      inputs: child.inputs,
+      parentSequenceId: child.parentSequenceId,
+      parentAction: child.action
+    }, undefined, services))
+  })
 
 /**
  * The concurrency nested parallel steps use when they set none: a parent's `concurrency` reaches
