@@ -25,8 +25,7 @@ describe("the poem workflow", () => {
       graph: workflow,
       state: start,
       layer: Model.layerLocal(),
-      seed: 1,
-      numRuns: 40,
+      numRuns: 100,
       failures: 0.15,
       kills: 0.3,
       invariant: (outcome) => {
