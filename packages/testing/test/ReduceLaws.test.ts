@@ -41,20 +41,26 @@ describe("checkReduce: lawful parallel steps pass", () => {
     return Testing.checkReduce(fan, { state: Parent, numRuns: 100 })
   })
 
-  it("mapActions, product and tasks (with ids of their own)", async () => {
+  describe("mapActions, product and tasks (with ids of their own)", () => {
     const double = (c: Item) => ({ ...c, x: c.x * 2 })
     const later = (c: Item) => Effect.as(Effect.sleep("3 millis"), { ...c, x: c.x + 100 })
     const soon = (c: Item) => Promise.resolve({ ...c, x: -c.x })
-    await Testing.checkReduce(mapActions([double, later, soon], (s: Parent) => ({ i: 0, x: s.xs[0] ?? 0 }), collect), {
-      state: Parent,
-      numRuns: 100
+
+    it("mapActions", () =>
+      Testing.checkReduce(mapActions([double, later, soon], (s: Parent) => ({ i: 0, x: s.xs[0] ?? 0 }), collect), {
+        state: Parent,
+        numRuns: 100
+      }))
+
+    it("product", () => Testing.checkReduce(product([double, later], items, collect), { state: Parent, numRuns: 100 }))
+
+    it("tasks", () => {
+      const named = tasks(
+        (s: Parent, ctx) => s.xs.map((x, i) => ({ branch: later, state: { i, x }, id: `${ctx.appId}/${ctx.sequenceId}/${i}` })),
+        collect
+      )
+      return Testing.checkReduce(named, { state: Parent, numRuns: 100 })
     })
-    await Testing.checkReduce(product([double, later], items, collect), { state: Parent, numRuns: 100 })
-    const named = tasks(
-      (s: Parent, ctx) => s.xs.map((x, i) => ({ branch: later, state: { i, x }, id: `${ctx.appId}/${ctx.sequenceId}/${i}` })),
-      collect
-    )
-    await Testing.checkReduce(named, { state: Parent, numRuns: 100 })
   })
 })
 
