@@ -32,8 +32,13 @@ export interface Action<in out S, out E = never, out R = never> {
   (state: S, inputs?: any): Next<S, E, R>
   /** Keys the action reads (documentation, shown by tracking). */
   readonly reads?: ReadonlyArray<string>
-  /** Keys the action may write; writing any other key fails the step. */
+  /**
+   * Keys the action writes: writing any other key fails the step, and so does a result lacking one
+   * of them (unless it is in `optionalWrites`).
+   */
   readonly writes?: ReadonlyArray<string>
+  /** Keys of `writes` the result may lack (the action may remove them). */
+  readonly optionalWrites?: ReadonlyArray<string>
 }
 
 /**
@@ -104,6 +109,27 @@ export class UndeclaredWrite extends Data.TaggedClass("UndeclaredWrite")<{
 }> {}
 
 /**
+ * Why a step failed: the action's result lacks keys it declares in its `writes` (and not in its
+ * `optionalWrites`).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class MissingWrite extends Data.TaggedClass("MissingWrite")<{
+  /** The declared keys missing from the result. */
+  readonly keys: ReadonlyArray<string>
+}> {}
+
+/**
+ * Why a step failed: the call ran `maxSteps` steps already (`Application.run`'s option), and this
+ * one would exceed the limit. The step did not run.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class StepLimit extends Data.TaggedClass("StepLimit")<{ readonly limit: number }> {}
+
+/**
  * Why a step failed: the application's next action is not an action of its graph.
  *
  * @category errors
@@ -125,7 +151,15 @@ export class ConditionThrew extends Data.TaggedClass("ConditionThrew")<{ readonl
  * @category errors
  * @since 0.2.0
  */
-export type ActionErrorReason = Threw | Rejected | NotAnObject | UndeclaredWrite | UnknownAction | ConditionThrew
+export type ActionErrorReason =
+  | Threw
+  | Rejected
+  | NotAnObject
+  | UndeclaredWrite
+  | MissingWrite
+  | UnknownAction
+  | ConditionThrew
+  | StepLimit
 
 /**
  * A step failed for a reason that is not the action's own typed error: the action threw, its
@@ -180,23 +214,41 @@ export const make = <F extends (state: any, inputs?: any) => unknown>(options: {
   readonly run: F
   readonly reads?: ReadonlyArray<keyof Parameters<F>[0] & string>
   readonly writes?: ReadonlyArray<keyof Parameters<F>[0] & string>
+  /** Keys of `writes` that the result may lack (the action may remove them). */
+  readonly optionalWrites?: ReadonlyArray<keyof Parameters<F>[0] & string>
   readonly name?: string
-}): F & { readonly reads?: ReadonlyArray<string>; readonly writes?: ReadonlyArray<string> } => {
+}): F & Meta => {
   const run = options.run
   const action = ((state: unknown, inputs?: unknown) => run(state, inputs)) as unknown as F
   return withMeta(action, {
     reads: options.reads,
     writes: options.writes,
+    optionalWrites: options.optionalWrites,
     name: options.name ?? (run.name || undefined)
   })
 }
 
+/** The metadata `make` attaches to an action. */
+type Meta = {
+  readonly reads?: ReadonlyArray<string>
+  readonly writes?: ReadonlyArray<string>
+  readonly optionalWrites?: ReadonlyArray<string>
+}
+
 const withMeta = <F extends Function>(
   action: F,
-  meta: { reads?: ReadonlyArray<string> | undefined; writes?: ReadonlyArray<string> | undefined; name?: string | undefined }
-): F & { readonly reads?: ReadonlyArray<string>; readonly writes?: ReadonlyArray<string> } => {
+  meta: {
+    reads?: ReadonlyArray<string> | undefined
+    writes?: ReadonlyArray<string> | undefined
+    optionalWrites?: ReadonlyArray<string> | undefined
+    name?: string | undefined
+  }
+): F & Meta => {
   if (meta.reads !== undefined) Object.defineProperty(action, "reads", { value: Object.freeze([...meta.reads]) })
   if (meta.writes !== undefined) Object.defineProperty(action, "writes", { value: Object.freeze([...meta.writes]) })
+  if (meta.optionalWrites !== undefined) {
+    Object.defineProperty(action, "optionalWrites", { value: Object.freeze([...meta.optionalWrites]) })
+  }
   if (meta.name !== undefined) Object.defineProperty(action, "name", { value: meta.name })
   return action
 }
@@ -209,6 +261,15 @@ const withMeta = <F extends Function>(
  */
 export const writesOf = (action: Function): ReadonlyArray<string> | undefined =>
   (action as { writes?: ReadonlyArray<string> }).writes
+
+/**
+ * The `optionalWrites` declared on an action, if any: keys of its `writes` its result may lack.
+ *
+ * @category getters
+ * @since 0.2.0
+ */
+export const optionalWritesOf = (action: Function): ReadonlyArray<string> | undefined =>
+  (action as { optionalWrites?: ReadonlyArray<string> }).optionalWrites
 
 /**
  * The `reads` declared on an action, if any.
@@ -263,6 +324,7 @@ export const bind = <S, I extends object, N>(
   return withMeta(run, {
     reads: readsOf(action),
     writes: writesOf(action),
+    optionalWrites: optionalWritesOf(action),
     name: action.name || undefined
   })
 }

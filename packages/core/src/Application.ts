@@ -76,6 +76,12 @@ export interface RunOptions<K extends string> {
   readonly haltBefore?: ReadonlyArray<K> | undefined
   /** Inputs of the first action this call runs. */
   readonly inputs?: object | undefined
+  /**
+   * At most this many steps in this call (like LangGraph's `recursionLimit`): the step after the
+   * last one allowed fails with an `ActionError` of reason `StepLimit` naming the limit and the
+   * action that would have run, instead of looping forever.
+   */
+  readonly maxSteps?: number | undefined
 }
 
 /**
@@ -181,7 +187,7 @@ export const run: {
 } = dual(
   (args) => App.isApplication(args[0]),
   (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
-    runLoop(app, options ?? {}, undefined)
+    runLoop(app, loopOptions(app, options, "Application.run"), undefined)
 ) as any
 
 /**
@@ -212,10 +218,11 @@ export const stream: {
   ): Stream.Stream<Event.Event<S, K, E, R>, RunError<E>, R>
 } = dual(
   (args) => App.isApplication(args[0]),
-  (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
-    Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
+  (app: Application<any, any, any, any>, options?: RunOptions<string>) => {
+    const checked = loopOptions(app, options, "Application.stream")
+    return Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
       Effect.flatMap(
-        runLoop(app, options ?? {}, (event) => {
+        runLoop(app, checked, (event) => {
           Queue.offerUnsafe(queue, event)
         }),
         (final) =>
@@ -224,6 +231,7 @@ export const stream: {
             Queue.endUnsafe(queue)
           })
       ))
+  }
 ) as any
 
 /**
@@ -348,6 +356,34 @@ const fromStep = <S, K extends string, E, R>(
     { graph, id, partitionKey: saved.partitionKey, parentId: saved.parentId },
     { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId }
   ))
+}
+
+/**
+ * The step loop's options for a call of `run` or `stream`, checked at the call as `Graph.make`
+ * checks a definition: a halt naming an action the graph lacks would never halt (a looping graph
+ * would then run forever), so it is a `GraphError` listing the known names.
+ */
+const loopOptions = (app: Application<any, any, any, any>, options: RunOptions<string> | undefined, call: string): Loop.LoopOptions => {
+  if (options === undefined) return {}
+  const known = Object.keys(app.graph.actions)
+  for (const field of ["haltAfter", "haltBefore"] as const) {
+    const names: unknown = options[field]
+    if (names === undefined) continue
+    if (!Array.isArray(names)) throw new GraphError({ message: `${call}: \`${field}\` must be an array of action names; known actions: ${known.join(", ")}` })
+    for (const name of names) {
+      if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(app.graph.actions, name)) {
+        throw new GraphError({
+          message: `${call}: \`${field}\` names unknown action ${JSON.stringify(name)}; known actions: ${known.join(", ")}`,
+          ...(typeof name === "string" ? { action: name } : {})
+        })
+      }
+    }
+  }
+  const limit = options.maxSteps
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+    throw new GraphError({ message: `${call}: \`maxSteps\` must be a whole number of at least 1; found ${String(limit)}` })
+  }
+  return { haltAfter: options.haltAfter, haltBefore: options.haltBefore, inputs: options.inputs, stepLimit: limit }
 }
 
 /** One run of the step loop, with the runtime its sub-graphs ask to run them. */

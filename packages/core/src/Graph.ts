@@ -158,6 +158,8 @@ export const make = <S extends object, const A extends Record<string, Action.Any
     })
   }
   const edges: Array<Edge<S>> = []
+  // The first transition without a condition out of each source: any after it is dead.
+  const unconditional = new Map<string, { readonly index: number; readonly to: string }>()
   config.transitions.forEach((transition: unknown, i) => {
     if (!Array.isArray(transition) || transition.length < 2 || transition.length > 3) {
       throw new GraphError({ message: `Graph.make: transition ${i} must be [from, to] or [from, to, when], found ${describe(transition)}` })
@@ -171,7 +173,16 @@ export const make = <S extends object, const A extends Record<string, Action.Any
       })
     }
     for (const source of Array.isArray(from) ? from : [from]) {
-      edges.push({ from: known(source, `transition ${i} (source)`), to: target, when: when as Edge<S>["when"] })
+      const name = known(source, `transition ${i} (source)`)
+      const always = unconditional.get(name)
+      if (always !== undefined) {
+        throw new GraphError({
+          message: `Graph.make: transition ${i} ("${name}" -> "${target}") can never be taken: transition ${always.index} ("${name}" -> "${always.to}") has no condition and always matches first`,
+          action: name
+        })
+      }
+      if (when === undefined) unconditional.set(name, { index: i, to: target })
+      edges.push({ from: name, to: target, when: when as Edge<S>["when"] })
     }
   })
   const graph = Object.create(Proto)

@@ -34,7 +34,7 @@ describe("Graph.make", () => {
 
   it("names an unknown source, also inside a list of sources", () => {
     const e = graphError(() =>
-      Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"], [["a", "zz" as "b"], "a"]], entrypoint: "a" })
+      Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b", () => true], [["a", "zz" as "b"], "a"]], entrypoint: "a" })
     )
     expect(e.action).toBe("zz")
     expect(e.message).toMatch(/transition 1 \(source\) names unknown action "zz"/)
@@ -73,12 +73,37 @@ const referenceNext = (transitions: ReadonlyArray<readonly [string, string, numb
   return undefined
 }
 
+describe("Graph.make refuses dead transitions", () => {
+  it("names a transition listed after an unconditional one from the same source, and that one", () => {
+    const e = graphError(() =>
+      Graph.make({ actions: { a: inc, b: inc, c: inc }, transitions: [["a", "b"], ["b", "c"], ["a", "c", (s) => s.count > 1]], entrypoint: "a" })
+    )
+    expect(e.action).toBe("a")
+    expect(e.message).toBe(
+      `Graph.make: transition 2 ("a" -> "c") can never be taken: transition 0 ("a" -> "b") has no condition and always matches first`
+    )
+    // Also through a list of sources; a conditional one before it is fine.
+    expect(() => Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b", () => false], ["a", "a"]], entrypoint: "a" })).not.toThrow()
+    expect(() => Graph.make({ actions: { a: inc, b: inc }, transitions: [[["a", "b"], "a"], ["b", "b"]], entrypoint: "a" })).toThrow(/transition 1 \("b" -> "b"\) can never be taken/)
+  })
+})
+
 describe("Graph.next (pure transition choice)", () => {
   const names = ["a", "b", "c", "d"] as const
+  // Any list of transitions without dead ones (Graph.make refuses a transition that follows an
+  // unconditional one from the same source): after a source's first unconditional transition,
+  // its later ones are dropped.
   const arbitraryTransitions = fc.array(
     fc.tuple(fc.constantFrom(...names), fc.constantFrom(...names), fc.option(fc.integer({ min: -5, max: 5 }), { nil: undefined })),
     { maxLength: 12 }
-  )
+  ).map((ts) => {
+    const closed = new Set<string>()
+    return ts.filter(([from, , threshold]) => {
+      if (closed.has(from)) return false
+      if (threshold === undefined) closed.add(from)
+      return true
+    })
+  })
 
   it("picks the first transition out of `from` whose condition holds, or undefined", () => {
     fc.assert(

@@ -26,13 +26,27 @@ describe("output check", () => {
           (k in before) !== (k in after) || (before as Record<string, unknown>)[k] !== (after as Record<string, unknown>)[k]
         )
         const undeclared = changed.filter((k) => !(writes as Array<string>).includes(k))
-        const problem = check(before, after, writes)
+        // Every declared write optional here: this property is about the keys outside them.
+        const problem = check(before, after, writes, writes)
         if (undeclared.length === 0) expect(problem).toBeUndefined()
         else {
           expect(problem?._tag).toBe("UndeclaredWrite")
           expect(problem?._tag === "UndeclaredWrite" && [...problem.keys].sort()).toEqual(undeclared.sort())
           expect(problem?._tag === "UndeclaredWrite" && problem.writes).toEqual(writes)
         }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("with declared writes: fails when the result lacks one, unless it is optional", () => {
+    fc.assert(
+      fc.property(record, fc.uniqueArray(key), fc.uniqueArray(key), (after, writes, optional) => {
+        const before = after // nothing outside the writes changed
+        const missing = writes.filter((k) => !(k in after) && !optional.includes(k))
+        const problem = check(before, after, writes, optional)
+        if (missing.length === 0) expect(problem).toBeUndefined()
+        else expect(problem).toMatchObject({ _tag: "MissingWrite", keys: missing })
       }),
       { numRuns: 300 }
     )

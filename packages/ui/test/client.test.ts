@@ -51,7 +51,7 @@ describe("graph layout", () => {
   })
 
   it("lays side by side the actions of one layer", () => {
-    const graph = Graph.make({ actions: { a: inc, b: inc, c: inc }, transitions: [["a", "b"], ["a", "c"]], entrypoint: "a" })
+    const graph = Graph.make({ actions: { a: inc, b: inc, c: inc }, transitions: [["a", "b", (s) => s.n > 0], ["a", "c"]], entrypoint: "a" })
     const [a, b, c] = layout(Tracking.shapeOf(graph)).nodes
     expect(b!.layer).toBe(c!.layer)
     expect(b!.x + b!.width).toBeLessThan(c!.x)

@@ -14,7 +14,17 @@
  * `Output.check`; who watches the run is one `Observer`, absent when nobody does.
  */
 import { Cause, Effect, Exit, Predicate } from "effect"
-import { type ActionError, type ActionErrorReason, ConditionThrew, Rejected, Threw, UnknownAction, writesOf } from "../Action.js"
+import {
+  type ActionError,
+  type ActionErrorReason,
+  ConditionThrew,
+  optionalWritesOf,
+  Rejected,
+  StepLimit,
+  Threw,
+  UnknownAction,
+  writesOf
+} from "../Action.js"
 import type { Application } from "../Application.js"
 import type { Persistence } from "../Persistence.js"
 import * as App from "./application.js"
@@ -29,8 +39,10 @@ export interface LoopOptions {
   readonly haltBefore?: ReadonlyArray<string> | undefined
   /** Given to the first action this call runs. */
   readonly inputs?: object | undefined
-  /** At most this many steps (`Application.step` runs one). */
+  /** At most this many steps, then the run halts (`Application.step` runs one). */
   readonly maxSteps?: number | undefined
+  /** At most this many steps, then the next one fails with `StepLimit` (`maxSteps` of `run`). */
+  readonly stepLimit?: number | undefined
   /** For a child application: the parent's step that spawned it, and its action (saved with each step, reported to tracking). */
   readonly parentSequenceId?: number | undefined
   readonly parentAction?: string | undefined
@@ -118,10 +130,14 @@ class Run {
   runSync(): Outcome {
     const { haltBefore } = this.options
     const maxSteps = this.options.maxSteps ?? Infinity
+    const stepLimit = this.options.stepLimit ?? Infinity
     while (true) {
       const name = this.next
       if (name === undefined || this.ran >= maxSteps || (this.ran > 0 && haltBefore !== undefined && haltBefore.includes(name))) {
         return this.finish()
+      }
+      if (this.ran >= stepLimit) {
+        return this.failStep(this.error(name, this.sequenceId + 1, new StepLimit({ limit: stepLimit })), false)
       }
       if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0
@@ -256,7 +272,8 @@ class Run {
 
   /** Checks the next state, moves the run to it and chooses the next action. */
   private complete(name: string, sequenceId: number, out: unknown): ActionError | undefined {
-    const problem = Output.check(this.state, out, writesOf(this.actions[name]!))
+    const action = this.actions[name]!
+    const problem = Output.check(this.state, out, writesOf(action), optionalWritesOf(action))
     if (problem !== undefined) return this.error(name, sequenceId, problem)
     let next: string | undefined
     try {

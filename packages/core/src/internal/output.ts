@@ -8,6 +8,7 @@ import { Effect, Predicate } from "effect"
 import {
   ActionError,
   type ActionErrorReason,
+  MissingWrite,
   NotAnObject,
   UndeclaredWrite
 } from "../Action.js"
@@ -20,12 +21,22 @@ import {
 export const check = (
   before: unknown,
   out: unknown,
-  writes: ReadonlyArray<string> | undefined
-): NotAnObject | UndeclaredWrite | undefined => {
+  writes: ReadonlyArray<string> | undefined,
+  optional?: ReadonlyArray<string> | undefined
+): NotAnObject | UndeclaredWrite | MissingWrite | undefined => {
   if (typeof out !== "object" || out === null || Array.isArray(out)) return new NotAnObject({ found: describe(out) })
   if (writes === undefined) return undefined
   const keys = undeclaredWrites(before as object, out, writes)
-  return keys.length === 0 ? undefined : new UndeclaredWrite({ keys, writes })
+  if (keys.length > 0) return new UndeclaredWrite({ keys, writes })
+  const missing = missingWrites(out, writes, optional)
+  return missing.length === 0 ? undefined : new MissingWrite({ keys: missing })
+}
+
+/** Declared writes that are not keys of `after` (unless declared optional). */
+const missingWrites = (after: object, writes: ReadonlyArray<string>, optional: ReadonlyArray<string> | undefined): Array<string> => {
+  const out: Array<string> = []
+  for (const key of writes) if (!(key in after) && (optional === undefined || !optional.includes(key))) out.push(key)
+  return out
 }
 
 /**
@@ -76,6 +87,10 @@ const explain = (reason: ActionErrorReason): string => {
       return `returned ${reason.found}; an action must return the next state as an object (or a Promise or Effect of one)`
     case "UndeclaredWrite":
       return `wrote ${reason.keys.map((k) => JSON.stringify(k)).join(", ")} outside its declared writes [${reason.writes.join(", ")}]`
+    case "MissingWrite":
+      return `did not write ${reason.keys.map((k) => JSON.stringify(k)).join(", ")}, which it declares in its writes (declare a key optional with \`optionalWrites\`)`
+    case "StepLimit":
+      return `would exceed the limit of ${reason.limit} steps of this call (maxSteps); the graph may loop`
     case "UnknownAction":
       return "is not an action of this graph"
     case "ConditionThrew":
