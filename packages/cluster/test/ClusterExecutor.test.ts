@@ -39,7 +39,7 @@ afterAll(async () => {
 
 let apps = 0
 const appId = (label: string) => `${label}-${process.pid}-${++apps}`
-const batch = (n: number, extra: Partial<Batch> = {}): Batch => ({ n, delay: 0, fail: -1, out: [], ...extra })
+const batch = (n: number, extra: Partial<Batch> = {}): Batch => ({ n, delay: 0, fail: -1, gate: n, out: [], ...extra })
 const run = (app: ApplicationType<Batch, "fan", any, any>) =>
   runtime.runPromise(Application.run(app) as Effect.Effect<ApplicationType<Batch, "fan">, unknown>)
 const runExit = (app: ApplicationType<Batch, "fan", any, any>) =>

@@ -1,0 +1,149 @@
+/**
+ * Failover with real processes: three runners, 1,000 children, `kill -9` of one runner in the
+ * middle of the fan-out; and `kill -9` of the parent, restarted with the same application id.
+ *
+ * Deterministic by construction, not by timing: half of the children finish (their final step is
+ * committed in PostgreSQL, which the test reads), the other half wait on a gate (a file) and so
+ * are surely in flight when the kill comes; the gate opens only after the kill. So the dead
+ * runner's unfinished children must finish elsewhere, and its committed children must not run
+ * again. Runs are counted in a side-effect log.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect, ManagedRuntime } from "effect"
+import { Application, type ApplicationType } from "@teasel/core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ClusterExecutor } from "../src/index.js"
+import { type Cluster, cluster, healthyRunners, pgUrl, readLog, sql, until } from "./cluster.js"
+import { type Batch, branches, fanOut, gated, gateFile } from "./fixtures/graph.js"
+
+const N = 1000
+const GATE = 500
+const dir = mkdtempSync(join(tmpdir(), "teasel-failover-"))
+const parentScript = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "parent.ts")
+let c: Cluster
+const parents = new Set<ChildProcess>()
+
+beforeAll(async () => {
+  c = await cluster("failover", join(dir, "runs.log"))
+  await Promise.all([c.start(), c.start(), c.start()])
+  await until(async () => (await healthyRunners(c)) === 3, () => "the three runners did not register")
+})
+
+afterAll(async () => {
+  for (const p of parents) {
+    try {
+      process.kill(-p.pid!, "SIGKILL")
+    } catch {
+      // gone
+    }
+  }
+  await c?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** How many children of `id`'s first step have a saved step. */
+const committed = (id: string) =>
+  sql((s) =>
+    s.unsafe<{ n: number }>(
+      `SELECT count(DISTINCT a.app_id)::int AS n FROM ${c.schema}.teasel_apps a JOIN ${c.schema}.teasel_steps s ON s.app = a.id WHERE a.app_id LIKE $1`,
+      [`${id}:1:fan:%`]
+    )
+  ).then((rows) => rows[0]?.n ?? 0)
+
+const squares = Array.from({ length: N }, (_, i) => i * i)
+
+describe("failover", () => {
+  it("kill -9 of a runner mid fan-out: all results correct, its unfinished children finish elsewhere, no committed child runs again", async () => {
+    const log = c.log
+    const id = `runner-kill-${process.pid}`
+    const runtime = ManagedRuntime.make(
+      ClusterExecutor.layer({ branches, url: pgUrl, schema: c.schema, prefix: c.prefix, maxConnections: 4 })
+    )
+    try {
+      const app = Application.make({ graph: fanOut(gated), state: { n: N, delay: 0, fail: -1, gate: GATE, out: [] } satisfies Batch, id })
+      const result = runtime.runPromise(Application.run(app) as Effect.Effect<ApplicationType<Batch, "fan">, unknown>)
+      // Every child has started, and every ungated one is committed.
+      await until(() => new Set(readLog(log).filter((l) => l.app === id).map((l) => l.i)).size === N, () => "not every child started")
+      await until(async () => (await committed(id)) === GATE, () => "the ungated children were not all committed")
+      const victim = c.runners[0]!
+      const victimPid = victim.child.pid!
+      const before = readLog(log).filter((l) => l.app === id)
+      const stranded = before.filter((l) => l.pid === victimPid && l.i >= GATE).map((l) => l.i)
+      const finishedThere = before.filter((l) => l.pid === victimPid && l.i < GATE).map((l) => l.i)
+      expect(stranded.length).toBeGreaterThan(0)
+      expect(finishedThere.length).toBeGreaterThan(0)
+
+      const killedAt = Date.now()
+      await c.kill(victim)
+      writeFileSync(gateFile(log), "")
+      const done = await result
+      const recovered = (Date.now() - killedAt) / 1000
+
+      expect(done.state.out).toEqual(squares)
+      const runs = readLog(log).filter((l) => l.kind === "run" && l.app === id)
+      // No child started when its final state was already saved.
+      expect(runs.filter((l) => l.committed)).toEqual([])
+      const count = new Array<number>(N).fill(0)
+      for (const l of runs) count[l.i]!++
+      // The dead runner's committed children ran once; its stranded ones ran again, on a survivor.
+      for (const i of finishedThere) expect(count[i]).toBe(1)
+      for (const i of stranded) {
+        const elsewhere = runs.filter((l) => l.i === i && l.pid !== victimPid)
+        expect(elsewhere.length).toBeGreaterThanOrEqual(1)
+      }
+      // Children of the survivors ran once.
+      const survivors = runs.filter((l) => l.pid !== victimPid && !stranded.includes(l.i))
+      for (const l of survivors) expect(count[l.i]).toBe(1)
+      console.log(JSON.stringify({ test: "runner kill", stranded: stranded.length, finishedOnVictim: finishedThere.length, recoverySeconds: recovered }))
+    } finally {
+      await runtime.dispose()
+    }
+  })
+
+  it("kill -9 of the parent, restarted with the same id: the result is correct and nothing committed runs again", async () => {
+    // This test's cluster lost a runner above: start a replacement, so three serve again.
+    if (c.runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null).length < 3) await c.start()
+    const log = join(dir, "parent.log")
+    // The runners log to the cluster's log file; the gate is that file's.
+    const id = `parent-kill-${process.pid}`
+    const start = () => {
+      const child = spawn(process.execPath, ["--conditions=@teasel/source", "--import", "tsx", parentScript, id, String(N), String(GATE)], {
+        detached: true,
+        env: { ...process.env, TEASEL_PG_URL: pgUrl, TEASEL_PG_SCHEMA: c.schema, TEASEL_CLUSTER_PREFIX: c.prefix, TEASEL_TEST_LOG: log },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      parents.add(child)
+      let output = ""
+      child.stdout!.on("data", (chunk) => (output += chunk))
+      child.stderr!.on("data", (chunk) => (output += chunk))
+      const exit = new Promise<string>((resolve) => child.on("exit", () => resolve(output)))
+      return { child, exit }
+    }
+    // The gate of the runners' log is open since the test above: use a fresh gate, keyed by this run.
+    rmSync(gateFile(c.log), { force: true })
+    const first = start()
+    await until(() => new Set(readLog(c.log).filter((l) => l.app === id).map((l) => l.i)).size === N, () => "not every child started")
+    await until(async () => (await committed(id)) === GATE, () => "the ungated children were not all committed")
+    process.kill(-first.child.pid!, "SIGKILL")
+    await first.exit
+    writeFileSync(gateFile(c.log), "")
+    const second = start()
+    const output = await second.exit
+    expect(second.child.exitCode).toBe(0)
+    const { out } = JSON.parse(output.trim().split("\n").at(-1)!) as { out: ReadonlyArray<number> }
+    expect(out).toEqual(squares)
+    const runs = readLog(c.log).filter((l) => l.kind === "run" && l.app === id)
+    expect(runs.filter((l) => l.committed)).toEqual([])
+    const count = new Array<number>(N).fill(0)
+    for (const l of runs) count[l.i]!++
+    // The committed children ran once; the in-flight ones kept running on their runners and the
+    // restarted parent's messages found them finished.
+    expect(count.slice(0, GATE).every((n) => n === 1)).toBe(true)
+    expect(count.every((n) => n >= 1)).toBe(true)
+    console.log(JSON.stringify({ test: "parent kill", maxRunsPerChild: Math.max(...count) }))
+  })
+})
