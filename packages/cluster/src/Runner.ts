@@ -18,7 +18,8 @@ import type { Branches } from "./Branches.js"
 import { ChildEntity } from "./internal/entity.js"
 import { toPlain } from "./internal/plain.js"
 import { type Connection, pg, sharding } from "./internal/sharding.js"
-import type * as Settings from "./Settings.js"
+import * as Watchdog from "./internal/watchdog.js"
+import * as Settings from "./Settings.js"
 
 /**
  * How to start a runner.
@@ -92,13 +93,15 @@ const entity = (branches: Branches) =>
  * @since 0.1.0
  */
 export const layer = (options: Options) => {
+  const address = RunnerAddress.make(options.host, options.port)
+  const settings = { ...Settings.defaults, ...options.settings }
   const cluster = sharding(options, false, {
-    ...options.settings,
-    runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)),
+    ...settings,
+    runnerAddress: Option.some(address),
     runnerListenAddress: Option.some(RunnerAddress.make(options.listenHost ?? options.host, options.port))
   })
   const teasel = options.tracking === false ? SqlPersistence.layer : Layer.mergeAll(SqlPersistence.layer, SqlTracking.layer)
-  return entity(options.branches).pipe(
+  return Layer.mergeAll(entity(options.branches), Watchdog.layer(address, settings.runnerHealthCheckInterval ?? "1 second")).pipe(
     Layer.provide(Layer.mergeAll(cluster, teasel)),
     Layer.provide(pg(options))
   )
