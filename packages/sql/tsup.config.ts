@@ -3,7 +3,8 @@ import { defineConfig } from "tsup"
 export default defineConfig({
   entry: ["src/index.ts"],
   format: ["esm"],
-  dts: true,
+  // Declarations are emitted by tsc (tsconfig.build.json), one per module.
+  dts: false,
   sourcemap: true,
   clean: true,
   target: "node22"

@@ -7,7 +7,8 @@ export default defineConfig({
   format: ["esm"],
   // Only for running from the sources (the built package serves dist/client.js).
   external: ["esbuild"],
-  dts: { entry: "src/index.ts" },
+  // Declarations are emitted by tsc (tsconfig.build.json), one per module.
+  dts: false,
   sourcemap: true,
   clean: true,
   target: "node22"

@@ -22,7 +22,6 @@
  */
 import { Effect, type Layer } from "effect"
 import { Persistence } from "@teasel/core"
-import type { PgClient } from "@effect/sql-pg"
 import type { Migrator, SqlError } from "effect/sql"
 import { SqlClient } from "effect/sql"
 import type { Known } from "./internal/delta.js"
@@ -134,7 +133,7 @@ const layers = Layers.make(Persistence.Persistence, make)
  * @example
  * ```ts
  * import { Array as Arr, Effect, Layer, Redacted } from "effect"
- * import type { PgClient } from "@effect/sql-pg"
+ * import { PgClient } from "@effect/sql-pg"
  * import { Application } from "@teasel/core"
  * import { SqlPersistence } from "@teasel/sql"
  * declare const app: Application.Application<{ n: number }, "a">
@@ -185,7 +184,7 @@ export const layerSqlite: (
  * @since 0.1.0
  */
 export const layerPg: (
-  options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url"> & Options
+  options: Layers.PgOptions & Options
 ) => Layer.Layer<Persistence.Persistence, LayerError> = layers.layerPg
 
 /**

@@ -18,7 +18,6 @@
  */
 import { Cause, Duration, Effect, type Layer, type Scope } from "effect"
 import { Tracking } from "@teasel/core"
-import type { PgClient } from "@effect/sql-pg"
 import type { Migrator } from "effect/sql"
 import { SqlClient, type SqlError } from "effect/sql"
 import { runner, sqliteOf, type Statement } from "./internal/dialect.js"
@@ -250,5 +249,5 @@ export const layerSqlite: (
  * @since 0.1.0
  */
 export const layerPg: (
-  options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url"> & Options
+  options: Layers.PgOptions & Options
 ) => Layer.Layer<Tracking.Tracking, LayerError> = layers.layerPg

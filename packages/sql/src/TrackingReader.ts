@@ -14,7 +14,6 @@
  */
 import { Context, type Effect, type Layer } from "effect"
 import type { Tracking } from "@teasel/core"
-import type { PgClient } from "@effect/sql-pg"
 import type { Migrator, SqlClient, SqlError } from "effect/sql"
 import * as Layers from "./internal/layers.js"
 import type * as StatusRule from "./internal/status.js"
@@ -353,5 +352,5 @@ export const layerSqlite: (
  * @since 0.1.0
  */
 export const layerPg: (
-  options: { readonly url: string } & Omit<PgClient.PgPoolConfig, "url">
+  options: Layers.PgOptions
 ) => Layer.Layer<TrackingReader, SqlError.SqlError | Migrator.MigrationError> = layers.layerPg
