@@ -142,7 +142,7 @@ beforeAll(() => {
   run("pnpm", ["-r", ...packages.flatMap((p) => ["--filter", p.manifest.name]), "run", "build"], root)
   for (const p of packages) {
     const out = run("pnpm", ["pack", "--pack-destination", packs], p.dir).trim().split("\n")
-    const tgz = out.findLast((line) => line.endsWith(".tgz"))
+    const tgz = out.filter((line) => line.trim().endsWith(".tgz")).pop()
     if (tgz === undefined) throw new Error(`pnpm pack printed no tarball for ${p.manifest.name}:\n${out.join("\n")}`)
     tarballs.set(p.manifest.name, resolve(p.dir, tgz.trim()))
   }
