@@ -13,8 +13,8 @@ import { Cause, Effect, Fiber, ManagedRuntime, Schedule } from "effect"
 import { Application, type ApplicationType } from "@teasel/core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ClusterExecutor } from "../src/index.js"
-import { type Cluster, cluster, healthyRunners, pgUrl, readLog, runsOf, until } from "./cluster.js"
-import { type Batch, branches, fanOut, flaky, hang, refuse, square, stranger } from "./fixtures/graph.js"
+import { type Cluster, cluster, healthyRunners, pgUrl, readLog, runsOf, sql, until } from "./cluster.js"
+import { type Batch, branches, fanOut, flaky, hang, refuse, square, steps, stranger } from "./fixtures/graph.js"
 
 const dir = mkdtempSync(join(tmpdir(), "teasel-cluster-"))
 const log = join(dir, "runs.log")
@@ -56,6 +56,27 @@ describe("ClusterExecutor with three runner processes", () => {
     const pids = new Set(readLog(log).filter((l) => l.app === id).map((l) => l.pid))
     expect(pids.has(process.pid)).toBe(false)
     expect(pids.size).toBe(3)
+  })
+
+  it("runs sub-graph branches on the runners, every step of each child there", async () => {
+    const id = appId("subgraph")
+    const done = await run(Application.make({ graph: fanOut(steps), state: batch(10), id }))
+    expect(done.state.out).toEqual(new Array(10).fill(123))
+    // Three steps per child, each once, none in this process.
+    expect(runsOf(log, id, 10)).toEqual(new Array(10).fill(3))
+    expect(readLog(log).filter((l) => l.app === id).every((l) => l.pid !== process.pid)).toBe(true)
+  })
+
+  it("runs children whose ids are longer than the cluster's entity ids allow (hashed; the message keeps the id)", async () => {
+    const id = appId("long")
+    const longId = (app: string, i: number) => `${app}/${"x".repeat(300)}/${i}`
+    const done = await run(Application.make({ graph: fanOut(square, undefined, longId), state: batch(5), id }))
+    expect(done.state.out).toEqual(squares(5))
+    // Saved under the full id.
+    const saved = await sql((s) =>
+      s.unsafe<{ n: number }>(`SELECT count(*)::int AS n FROM ${c.schema}.teasel_apps WHERE app_id LIKE $1`, [`${id}/${"x".repeat(300)}/%`])
+    )
+    expect(saved[0]?.n).toBe(5)
   })
 
   it("fails the step with a ParallelError carrying the remote child's tagged error (onError: fail)", async () => {
