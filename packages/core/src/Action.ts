@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Predicate, Stream } from "effect"
+import { Effect, Predicate, Stream } from "effect"
 import { produce as immerProduce, type Draft } from "immer"
 import { CurrentStep } from "./internal/context.js"
 
@@ -39,6 +39,10 @@ export interface Action<in out S, out E = never, out R = never> {
   readonly writes?: ReadonlyArray<string>
   /** Keys of `writes` the result may lack (the action may remove them). */
   readonly optionalWrites?: ReadonlyArray<string>
+  /** Inputs the action needs: a call that lacks one fails the step before the action runs. */
+  readonly inputs?: ReadonlyArray<string>
+  /** Inputs the action takes when given. */
+  readonly optionalInputs?: ReadonlyArray<string>
 }
 
 /**
@@ -70,127 +74,19 @@ export type ContextOf<A> = A extends (...args: any) => infer N
   ? N extends Effect.Effect<any, any, infer R> ? R : never
   : never
 
-/**
- * Why a step failed: the action threw.
- *
- * @category errors
- * @since 0.2.0
- */
-export class Threw extends Data.TaggedClass("Threw")<{ readonly cause: unknown }> {}
-
-/**
- * Why a step failed: the action's promise rejected.
- *
- * @category errors
- * @since 0.2.0
- */
-export class Rejected extends Data.TaggedClass("Rejected")<{ readonly cause: unknown }> {}
-
-/**
- * Why a step failed: the action returned something that is not a state object (`found` says
- * what it was).
- *
- * @category errors
- * @since 0.2.0
- */
-export class NotAnObject extends Data.TaggedClass("NotAnObject")<{ readonly found: string }> {}
-
-/**
- * Why a step failed: the action changed keys outside its declared `writes`.
- *
- * @category errors
- * @since 0.2.0
- */
-export class UndeclaredWrite extends Data.TaggedClass("UndeclaredWrite")<{
-  /** The keys it added, removed or replaced without declaring them. */
-  readonly keys: ReadonlyArray<string>
-  /** Its declared `writes`. */
-  readonly writes: ReadonlyArray<string>
-}> {}
-
-/**
- * Why a step failed: the action's result lacks keys it declares in its `writes` (and not in its
- * `optionalWrites`).
- *
- * @category errors
- * @since 0.2.0
- */
-export class MissingWrite extends Data.TaggedClass("MissingWrite")<{
-  /** The declared keys missing from the result. */
-  readonly keys: ReadonlyArray<string>
-}> {}
-
-/**
- * Why a step failed: the call ran `maxSteps` steps already (`Application.run`'s option), and this
- * one would exceed the limit. The step did not run.
- *
- * @category errors
- * @since 0.2.0
- */
-export class StepLimit extends Data.TaggedClass("StepLimit")<{ readonly limit: number }> {}
-
-/**
- * Why a step failed: the application's next action is not an action of its graph.
- *
- * @category errors
- * @since 0.2.0
- */
-export class UnknownAction extends Data.TaggedClass("UnknownAction")<{}> {}
-
-/**
- * Why a step failed: the action completed, but a transition condition out of it threw.
- *
- * @category errors
- * @since 0.2.0
- */
-export class ConditionThrew extends Data.TaggedClass("ConditionThrew")<{ readonly cause: unknown }> {}
-
-/**
- * Why a step failed, each reason with its own fields (`_tag` tells which).
- *
- * @category errors
- * @since 0.2.0
- */
-export type ActionErrorReason =
-  | Threw
-  | Rejected
-  | NotAnObject
-  | UndeclaredWrite
-  | MissingWrite
-  | UnknownAction
-  | ConditionThrew
-  | StepLimit
-
-/**
- * A step failed for a reason that is not the action's own typed error: the action threw, its
- * promise rejected, it returned something that is not an object, it wrote a key outside its
- * declared `writes`, it was not found, or a transition condition out of it threw. `reason` says
- * which (a tagged class with its own fields).
- *
- * @example
- * ```ts
- * import { Effect, Exit } from "effect"
- * import { Application, Graph } from "@teasel/core"
- * const graph = Graph.make({ actions: { bad: (_: { n: number }) => { throw new Error("no") } }, transitions: [], entrypoint: "bad" })
- * const exit = await Effect.runPromiseExit(Application.run(Application.make({ graph, state: { n: 0 } }), {}))
- * // exit fails with ActionError { action: "bad", sequenceId: 1, reason: Threw { cause: Error("no") } }
- * ```
- * @category errors
- * @since 0.1.0
- */
-export class ActionError extends Data.TaggedError("ActionError")<{
-  /** Name of the action that failed. */
-  readonly action: string
-  /** Id of the application that ran it. */
-  readonly appId: string
-  /** The step that failed (1 for the first step of the application). */
-  readonly sequenceId: number
-  /** What went wrong. */
-  readonly reason: ActionErrorReason
-  readonly message: string
-  /** The thrown or rejected value, when there is one. */
-  readonly cause?: unknown
-}> {}
+export {
+  ActionError,
+  type ActionErrorReason,
+  ConditionThrew,
+  MissingInput,
+  MissingWrite,
+  NotAnObject,
+  Rejected,
+  StepLimit,
+  Threw,
+  UndeclaredWrite,
+  UnknownAction
+} from "./ActionError.js"
 
 /**
  * Attaches metadata to an action function. When `writes` is given, writing any other key fails
@@ -216,23 +112,37 @@ export const make = <F extends (state: any, inputs?: any) => unknown>(options: {
   readonly writes?: ReadonlyArray<keyof Parameters<F>[0] & string>
   /** Keys of `writes` that the result may lack (the action may remove them). */
   readonly optionalWrites?: ReadonlyArray<keyof Parameters<F>[0] & string>
+  /** Inputs the action needs (see `inputs` on `Action`): checked before it runs. */
+  readonly inputs?: ReadonlyArray<InputKey<F>>
+  /** Inputs the action takes when given. */
+  readonly optionalInputs?: ReadonlyArray<InputKey<F>>
   readonly name?: string
 }): F & Meta => {
-  const run = options.run
-  const action = ((state: unknown, inputs?: unknown) => run(state, inputs)) as unknown as F
+  const run = options.run as (state: unknown, inputs?: unknown, context?: unknown) => unknown
+  const action = ((state: unknown, inputs?: unknown, context?: unknown) => run(state, inputs, context)) as unknown as F
   return withMeta(action, {
     reads: options.reads,
     writes: options.writes,
     optionalWrites: options.optionalWrites,
+    inputs: options.inputs,
+    optionalInputs: options.optionalInputs,
+    contextual: (run as { contextual?: boolean }).contextual,
     name: options.name ?? (run.name || undefined)
   })
 }
+
+/** The keys of an action's inputs object (any string when it takes none, or `any`). */
+type InputKey<F> = F extends (state: any, inputs: infer I, ...rest: any) => unknown
+  ? unknown extends I ? string : keyof NonNullable<I> & string
+  : string
 
 /** The metadata `make` attaches to an action. */
 type Meta = {
   readonly reads?: ReadonlyArray<string>
   readonly writes?: ReadonlyArray<string>
   readonly optionalWrites?: ReadonlyArray<string>
+  readonly inputs?: ReadonlyArray<string>
+  readonly optionalInputs?: ReadonlyArray<string>
 }
 
 const withMeta = <F extends Function>(
@@ -241,9 +151,17 @@ const withMeta = <F extends Function>(
     reads?: ReadonlyArray<string> | undefined
     writes?: ReadonlyArray<string> | undefined
     optionalWrites?: ReadonlyArray<string> | undefined
+    inputs?: ReadonlyArray<string> | undefined
+    optionalInputs?: ReadonlyArray<string> | undefined
+    contextual?: boolean | undefined
     name?: string | undefined
   }
 ): F & Meta => {
+  for (const key of ["inputs", "optionalInputs"] as const) {
+    const list = meta[key]
+    if (list !== undefined) Object.defineProperty(action, key, { value: Object.freeze([...list]) })
+  }
+  if (meta.contextual === true) Object.defineProperty(action, "contextual", { value: true })
   if (meta.reads !== undefined) Object.defineProperty(action, "reads", { value: Object.freeze([...meta.reads]) })
   if (meta.writes !== undefined) Object.defineProperty(action, "writes", { value: Object.freeze([...meta.writes]) })
   if (meta.optionalWrites !== undefined) {
@@ -279,6 +197,74 @@ export const optionalWritesOf = (action: Function): ReadonlyArray<string> | unde
  */
 export const readsOf = (action: Function): ReadonlyArray<string> | undefined =>
   (action as { reads?: ReadonlyArray<string> }).reads
+
+/**
+ * Where an action runs: its application (id, partition, and for a child its parent and the
+ * parent's step), the step's number and the action's name in the graph.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Context {
+  readonly appId: string
+  readonly partitionKey: string
+  /** The step this action runs as (1 for an application's first step). */
+  readonly sequenceId: number
+  /** The action's name in the graph. */
+  readonly action: string
+  /** For a child application (a sub-graph or a parallel branch): its parent's id and step. */
+  readonly parentId: string | undefined
+  readonly parentSequenceId: number | undefined
+}
+
+/**
+ * A plain (or Promise) action that reads where it runs: `run(state, inputs, context)` receives the
+ * step's `Context` as a third argument. Other actions stay plain functions of two arguments. (An
+ * Effect action reads it with `Action.context`.)
+ *
+ * @example
+ * ```ts
+ * import { Action } from "@teasel/core"
+ * const stamp = Action.withContext((s: { log: ReadonlyArray<string> }, _inputs, context) => ({
+ *   log: [...s.log, `${context.appId} step ${context.sequenceId} (${context.action})`]
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.2.0
+ */
+export const withContext = <S, I = any, N = S>(
+  run: (state: S, inputs: I, context: Context) => N
+): ((state: S, inputs: I) => N) & { readonly contextual: true } =>
+  withMeta(((state: S, inputs: I, context: Context) => run(state, inputs, context)) as unknown as (state: S, inputs: I) => N, {
+    contextual: true,
+    name: run.name || undefined
+  }) as ((state: S, inputs: I) => N) & { readonly contextual: true }
+
+/**
+ * Where the running Effect action runs (its `Context`), for actions that return an Effect.
+ * Outside an application it fails with a defect saying so.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Action } from "@teasel/core"
+ * const stamp = (s: { log: ReadonlyArray<string> }) =>
+ *   Effect.map(Action.context, (context) => ({ log: [...s.log, `${context.appId}:${context.sequenceId}`] }))
+ * ```
+ * @category context
+ * @since 0.2.0
+ */
+export const context: Effect.Effect<Context> = Effect.flatMap(CurrentStep, (step) =>
+  step === undefined
+    ? Effect.die(new Error("Action.context: read outside a running application (it is available to an action's Effect while its step runs)"))
+    : Effect.succeed({
+      appId: step.appId,
+      partitionKey: step.partitionKey,
+      sequenceId: step.sequenceId,
+      action: step.action,
+      parentId: step.parentId,
+      parentSequenceId: step.parentSequenceId
+    }))
 
 /**
  * An action from an immer recipe: `recipe(draft, inputs)` mutates a draft of the state; the
@@ -318,13 +304,21 @@ export const produce = <S extends object, I = undefined>(
 export const bind = <S, I extends object, N>(
   action: (state: S, inputs: I) => N,
   bound: Partial<I>
-): (state: S, inputs?: Partial<I>) => N => {
-  const run = (state: S, inputs?: Partial<I>): N =>
-    action(state, (inputs === undefined ? bound : { ...bound, ...inputs }) as I)
+): ((state: S, inputs?: Partial<I>) => N) & Meta => {
+  const run = (state: S, inputs?: Partial<I>, context?: Context): N =>
+    (action as (state: S, inputs: I, context?: Context) => N)(state, (inputs === undefined ? bound : { ...bound, ...inputs }) as I, context)
+  // The bound inputs are given: they are no longer needed from the call.
+  const given = (key: string) => Object.prototype.hasOwnProperty.call(bound, key)
+  const needed = (action as Meta).inputs
   return withMeta(run, {
     reads: readsOf(action),
     writes: writesOf(action),
     optionalWrites: optionalWritesOf(action),
+    inputs: needed?.filter((key) => !given(key)),
+    optionalInputs: needed === undefined && (action as Meta).optionalInputs === undefined
+      ? undefined
+      : [...((action as Meta).optionalInputs ?? []), ...(needed ?? []).filter(given)],
+    contextual: (action as { contextual?: boolean }).contextual,
     name: action.name || undefined
   })
 }

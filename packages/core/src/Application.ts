@@ -16,6 +16,7 @@ import { type Graph, GraphError } from "./Graph.js"
 import * as App from "./internal/application.js"
 import * as ChildApp from "./internal/child.js"
 import type { Emit } from "./internal/context.js"
+import { unsatisfiedRead } from "./internal/dataflow.js"
 import * as Loop from "./internal/loop.js"
 import * as Storable from "./internal/storable.js"
 import { NotFound, Persistence, PersistenceError, type Step, Unreadable } from "./Persistence.js"
@@ -111,6 +112,16 @@ export const make = <S, K extends string, E, R>(options: {
     throw new GraphError({
       message: `Application.make: unknown entrypoint "${entrypoint}"; known actions: ${Object.keys(options.graph.actions).join(", ")}`,
       action: entrypoint
+    })
+  }
+  const unsatisfied = typeof options.state === "object" && options.state !== null
+    ? unsatisfiedRead(options.graph, entrypoint, Object.keys(options.state))
+    : undefined
+  if (unsatisfied !== undefined) {
+    throw new GraphError({
+      message: `Application.make: action "${unsatisfied.action}" reads "${unsatisfied.key}", which no action before it writes and the initial state lacks` +
+        ` (available there: ${unsatisfied.available.length === 0 ? "nothing" : unsatisfied.available.join(", ")})`,
+      action: unsatisfied.action
     })
   }
   const identity = { graph: options.graph, id: options.id ?? crypto.randomUUID(), partitionKey: options.partitionKey ?? "", parentId: undefined }

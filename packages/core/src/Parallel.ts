@@ -377,6 +377,7 @@ const placeOf = (step: StepContext | undefined) =>
   step ?? {
     appId: crypto.randomUUID(),
     parentId: undefined,
+    parentSequenceId: undefined,
     partitionKey: "",
     sequenceId: 0,
     action: "parallel",

@@ -82,3 +82,65 @@ describe("declared writes, both ways", () => {
     expect(Action.optionalWritesOf(Action.bind(remover, {}))).toEqual(["note"])
   })
 })
+
+describe("declared inputs", () => {
+  interface Order {
+    readonly total: number
+    readonly log: ReadonlyArray<string>
+  }
+  const add = Action.make({
+    inputs: ["amount"],
+    optionalInputs: ["note"],
+    run: (s: Order, i: { amount: number; note?: string }) => ({ ...s, total: s.total + i.amount, log: [...s.log, i.note ?? "-"] })
+  })
+  const plain = (s: Order, i?: { amount?: number }) => ({ ...s, log: [...s.log, `plain:${i?.amount ?? "none"}`] })
+  const graph = Graph.make({ actions: { add, plain, again: add }, transitions: [["add", "plain"], ["plain", "again"]], entrypoint: "add" })
+
+  it("a missing input fails the step before the action runs, naming it", async () => {
+    const error = failureOf(await Effect.runPromiseExit(Application.run(Application.make({ graph, state: { total: 0, log: [] }, id: "o" }))))
+    expect(error).toMatchObject({ _tag: "ActionError", action: "add", sequenceId: 1, reason: { _tag: "MissingInput", keys: ["amount"] } })
+    expect(error.message).toContain(`needs input "amount", which the call did not give`)
+  })
+
+  it("the call's inputs reach every action that declares them; others get them only when first", async () => {
+    const app = await Effect.runPromise(
+      Application.run(Application.make({ graph, state: { total: 0, log: [] } }), { inputs: { amount: 5, note: "n" } })
+    )
+    expect(app.state).toEqual({ total: 10, log: ["n", "plain:none", "n"] })
+  })
+
+  it("Action.bind gives an input: it is no longer needed from the call", async () => {
+    const five = Action.bind(add, { amount: 5 })
+    expect(five.inputs).toEqual([])
+    const g = Graph.make({ actions: { five }, transitions: [], entrypoint: "five" })
+    const app = await Effect.runPromise(Application.run(Application.make({ graph: g, state: { total: 1, log: [] } })))
+    expect(app.state.total).toBe(6)
+  })
+})
+
+describe("dataflow: a read no path can satisfy is reported before anything runs", () => {
+  interface Doc {
+    readonly topic: string
+    readonly draft?: string
+    readonly review?: string
+  }
+  const write = Action.make({ reads: ["topic"], writes: ["draft"], run: (s: Doc) => ({ ...s, draft: `on ${s.topic}` }) })
+  const review = Action.make({ reads: ["draft"], writes: ["review"], run: (s: Doc) => ({ ...s, review: `ok: ${s.draft}` }) })
+  const publish = Action.make({ reads: ["review", "summary" as "review"], writes: [], run: (s: Doc) => s })
+
+  it("names the action, the key and what is available there", () => {
+    const graph = Graph.make({ actions: { write, review, publish }, transitions: [["write", "review"], ["review", "publish"]], entrypoint: "write" })
+    expect(() => Application.make({ graph, state: { topic: "teasels" } })).toThrow(
+      `Application.make: action "publish" reads "summary", which no action before it writes and the initial state lacks (available there: topic, draft, review)`
+    )
+  })
+
+  it("accepts reads satisfied by the initial state, by any path, or after an action that declares no writes", () => {
+    const fine = Graph.make({ actions: { write, review }, transitions: [["write", "review"]], entrypoint: "write" })
+    expect(() => Application.make({ graph: fine, state: { topic: "t" } })).not.toThrow()
+    expect(() => Application.make({ graph: fine, state: { topic: "t", draft: "d" }, entrypoint: "review" })).not.toThrow()
+    expect(() => Application.make({ graph: fine, state: {} as Doc })).toThrow(/action "write" reads "topic"/)
+    const anything = Graph.make({ actions: { any: (s: Doc) => s, review }, transitions: [["any", "review"]], entrypoint: "any" })
+    expect(() => Application.make({ graph: anything, state: { topic: "t" } })).not.toThrow()
+  })
+})

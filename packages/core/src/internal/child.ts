@@ -13,6 +13,7 @@ import * as Graph from "../Graph.js"
 import type { Step } from "../Persistence.js"
 import { IdTaken, PersistenceError } from "../PersistenceError.js"
 import * as App from "./application.js"
+import { contractOf } from "./contract.js"
 import { type ChildRuntime, CurrentChildRuntime, type Emit, type StepContext, type SubGraphSpec } from "./context.js"
 import * as Loop from "./loop.js"
 import { type Services, withServices } from "./services.js"
@@ -56,7 +57,7 @@ export const branchGraph = (branch: Action.Any<any>): BranchGraph => {
   if (found === undefined) {
     const name = branch.name || "branch"
     const graph = Graph.make({ actions: { [name]: branch }, transitions: [], entrypoint: name })
-    found = { graph, entrypoint: name, haltAfter: undefined, direct: (branch as Action.Action<any>).writes === undefined }
+    found = { graph, entrypoint: name, haltAfter: undefined, direct: contractOf(branch) === undefined }
     singleActionGraphs.set(branch, found)
   }
   return found

@@ -19,6 +19,8 @@ export type Emit = (event: Event<any, any, any, any>) => void
 export interface StepContext {
   readonly appId: string
   readonly parentId: string | undefined
+  /** For a child: the parent's step that made it. */
+  readonly parentSequenceId: number | undefined
   readonly partitionKey: string
   readonly sequenceId: number
   readonly action: string

@@ -14,20 +14,21 @@
  * `Output.check`; who watches the run is one `Observer`, absent when nobody does.
  */
 import { Cause, Effect, Exit, Predicate } from "effect"
+import type { Context } from "../Action.js"
 import {
   type ActionError,
   type ActionErrorReason,
   ConditionThrew,
-  optionalWritesOf,
+  MissingInput,
   Rejected,
   StepLimit,
   Threw,
-  UnknownAction,
-  writesOf
-} from "../Action.js"
+  UnknownAction
+} from "../ActionError.js"
 import type { Application } from "../Application.js"
 import type { Persistence } from "../Persistence.js"
 import * as App from "./application.js"
+import { type Contract, contractsOf, inputsFor } from "./contract.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
 import * as Observer from "./observer.js"
 import * as Output from "./output.js"
@@ -98,7 +99,9 @@ class Run {
   /** Steps this run has started, and since it last yielded. */
   private ran = 0
   private sinceYield = 0
-  private readonly actions: Record<string, (state: unknown, inputs?: unknown) => unknown>
+  private readonly actions: Record<string, (state: unknown, inputs?: unknown, context?: Context) => unknown>
+  /** What the graph's actions declare; `undefined` when none declares anything. */
+  private readonly contracts: Readonly<Record<string, Contract>> | undefined
   private readonly store: Persistence["Service"] | undefined
   private readonly observer: Observer.Observer | undefined
   /** Whether this run's end is watched for the observer (once per run, not per step). */
@@ -115,6 +118,7 @@ class Run {
     this.last = app.last
     this.sequenceId = app.sequenceId
     this.actions = app.graph.actions
+    this.contracts = contractsOf(app.graph)
     this.store = services.store
     this.observer = Observer.make(app, options.parentSequenceId, emit, services)
   }
@@ -147,12 +151,24 @@ class Run {
       const action = this.actions[name]
       const sequenceId = this.sequenceId + 1
       if (action === undefined) return this.failStep(this.error(name, sequenceId, new UnknownAction()), false)
-      const inputs = this.begin(name, sequenceId)
+      let inputs = this.begin(name, sequenceId)
+      const contract = this.contracts === undefined ? undefined : this.contracts[name]
       let out: unknown
-      try {
-        out = action(this.state, inputs)
-      } catch (cause) {
-        return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
+      if (contract === undefined) {
+        try {
+          out = action(this.state, inputs)
+        } catch (cause) {
+          return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
+        }
+      } else {
+        const given = inputsFor(contract, this.options.inputs, this.ran === 1)
+        if (given.missing.length > 0) return this.failStep(this.error(name, sequenceId, new MissingInput({ keys: given.missing })))
+        inputs = given.inputs
+        try {
+          out = contract.contextual ? action(this.state, inputs, this.contextOf(name, sequenceId)) : action(this.state, inputs)
+        } catch (cause) {
+          return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
+        }
       }
       const stopped = this.settle(name, sequenceId, out)
       if (stopped !== undefined) return stopped
@@ -272,8 +288,10 @@ class Run {
 
   /** Checks the next state, moves the run to it and chooses the next action. */
   private complete(name: string, sequenceId: number, out: unknown): ActionError | undefined {
-    const action = this.actions[name]!
-    const problem = Output.check(this.state, out, writesOf(action), optionalWritesOf(action))
+    const contract = this.contracts === undefined ? undefined : this.contracts[name]
+    const problem = contract === undefined
+      ? Output.check(this.state, out, undefined)
+      : Output.check(this.state, out, contract.writes, contract.optionalWrites)
     if (problem !== undefined) return this.error(name, sequenceId, problem)
     let next: string | undefined
     try {
@@ -294,6 +312,7 @@ class Run {
     const step: StepContext = {
       appId: this.app.id,
       parentId: this.app.parentId,
+      parentSequenceId: this.options.parentSequenceId,
       partitionKey: this.app.partitionKey,
       sequenceId,
       action: name,
@@ -367,6 +386,18 @@ class Run {
       error: Output.describe(error),
       createdAt: Date.now()
     }))
+  }
+
+  /** Where step `sequenceId` (action `name`) runs, for an action that reads it. */
+  private contextOf(name: string, sequenceId: number): Context {
+    return {
+      appId: this.app.id,
+      partitionKey: this.app.partitionKey,
+      sequenceId,
+      action: name,
+      parentId: this.app.parentId,
+      parentSequenceId: this.options.parentSequenceId
+    }
   }
 
   private error(name: string, sequenceId: number, reason: ActionErrorReason): ActionError {

@@ -89,6 +89,8 @@ const explain = (reason: ActionErrorReason): string => {
       return `wrote ${reason.keys.map((k) => JSON.stringify(k)).join(", ")} outside its declared writes [${reason.writes.join(", ")}]`
     case "MissingWrite":
       return `did not write ${reason.keys.map((k) => JSON.stringify(k)).join(", ")}, which it declares in its writes (declare a key optional with \`optionalWrites\`)`
+    case "MissingInput":
+      return `needs input${reason.keys.length === 1 ? "" : "s"} ${reason.keys.map((k) => JSON.stringify(k)).join(", ")}, which the call did not give (pass them in \`inputs\`, or declare them in \`optionalInputs\`)`
     case "StepLimit":
       return `would exceed the limit of ${reason.limit} steps of this call (maxSteps); the graph may loop`
     case "UnknownAction":
