@@ -1,0 +1,11 @@
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: ["src/index.ts", "src/Testing.ts"],
+  external: ["@teasel/core", "@teasel/testing", "fp-ts", "fast-check", "effect"],
+  format: ["esm"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node22"
+})
