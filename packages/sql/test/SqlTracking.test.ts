@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Fiber, Latch, Layer } from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql"
 import { Application, Graph, mapStates, State, Tracking } from "@teasel/core"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
@@ -29,11 +30,21 @@ interface Backend {
 }
 
 const file = join(dir, "tracking.db")
+const effectSqlFile = join(dir, "tracking-effect-sql.db")
+/** A SQLite client seen only as a `SqlClient`: the tracker then writes through Effect SQL. */
+const plainSqlite = (filename: string) =>
+  Layer.effect(SqlClient.SqlClient, SqliteClient.make({ filename })).pipe(Layer.provide(Reactivity.layer))
 const backends: ReadonlyArray<Backend> = [
   {
     name: "SQLite",
     tracking: (options) => SqlTracking.layerSqlite({ filename: file, ...options }),
     store: () => Layer.provideMerge(TrackingReader.layer, SqliteClient.layer({ filename: file }))
+  },
+  {
+    // The same kind of file through Effect SQL statements, as any other `SqlClient` is written to.
+    name: "SQLite through Effect SQL",
+    tracking: (options) => Layer.provide(Layer.effect(Tracking.Tracking, SqlTracking.make(options)), plainSqlite(effectSqlFile)),
+    store: () => Layer.provideMerge(TrackingReader.layer, plainSqlite(effectSqlFile))
   },
   {
     name: "PostgreSQL",

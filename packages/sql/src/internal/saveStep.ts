@@ -86,9 +86,12 @@ export const make = (options: {
     let appRef = p.appRef
     if (appRef === undefined) {
       const insert = Statements.insertApp(p.step)
-      const made = conn.all<{ id: unknown }>(insert.sql, insert.params)[0]
-      const select = Statements.selectApp(p.step)
-      appRef = Number((made ?? conn.all<{ id: unknown }>(select.sql, select.params)[0]!).id)
+      let made = conn.all<{ id: unknown }>(insert.sql, insert.params)[0]
+      if (made === undefined) {
+        const select = Statements.selectApp(p.step)
+        made = conn.all<{ id: unknown }>(select.sql, select.params)[0]!
+      }
+      appRef = Number(made.id)
     }
     for (const s of Statements.stepRows(p, appRef)) conn.run(s.sql, s.params)
     return appRef

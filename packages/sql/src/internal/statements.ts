@@ -188,11 +188,14 @@ export interface KeyRow {
 const SELECT_STEP = `SELECT a.id AS app, s.seq, s.base, s.action, s.next, s.parent_id, s.forked_app, s.forked_seq,
   s.created_at FROM teasel_apps a JOIN teasel_steps s ON s.app = a.id WHERE a.partition_key = ? AND a.app_id = ?`
 
+const SELECT_LATEST = `${SELECT_STEP} ORDER BY s.seq DESC LIMIT 1`
+const SELECT_AT = `${SELECT_STEP} AND s.seq = ?`
+
 /** The step asked for (`StepRow`): the latest, or the given one. */
 export const selectStep = (query: StepQuery): Statement =>
   query.sequenceId === undefined
-    ? { sql: `${SELECT_STEP} ORDER BY s.seq DESC LIMIT 1`, params: [query.partitionKey, query.appId] }
-    : { sql: `${SELECT_STEP} AND s.seq = ?`, params: [query.partitionKey, query.appId, query.sequenceId] }
+    ? { sql: SELECT_LATEST, params: [query.partitionKey, query.appId] }
+    : { sql: SELECT_AT, params: [query.partitionKey, query.appId, query.sequenceId] }
 
 /**
  * The state of a step as `KeyRow`s, in the order keys first appeared: for every key the
@@ -320,13 +323,16 @@ export interface AppUpdate {
   error: string | null
 }
 
+const updateAppText = (completed: boolean) =>
+  `UPDATE teasel_track_apps SET updated_at = ?, status = ?, running_seq = ?, running_action = ?, error = ?,
+      last_seq = CASE WHEN last_seq > ? THEN last_seq ELSE ? END${completed ? ", last_action = ?, next = ?" : ""}
+    WHERE partition_key = ? AND app_id = ?`
+const UPDATE_APP = updateAppText(false)
+const UPDATE_APP_COMPLETED = updateAppText(true)
+
 /** An application's row brought up to date (its last step never goes back). */
 export const updateApp = (app: AppUpdate): Statement => ({
-  sql: `UPDATE teasel_track_apps SET updated_at = ?, status = ?, running_seq = ?, running_action = ?, error = ?,
-      last_seq = CASE WHEN last_seq > ? THEN last_seq ELSE ? END${
-    app.completed === undefined ? "" : ", last_action = ?, next = ?"
-  }
-    WHERE partition_key = ? AND app_id = ?`,
+  sql: app.completed === undefined ? UPDATE_APP : UPDATE_APP_COMPLETED,
   params: [
     app.updatedAt,
     app.status,
