@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Queue, Stream } from "effect"
+import { Effect, type Layer, Queue, Stream } from "effect"
 import { dual } from "effect/Function"
 import type { Pipeable } from "effect/Pipeable"
 import type { ActionError } from "./Action.js"
@@ -246,8 +246,32 @@ export const stream: {
 ) as any
 
 /**
+ * What `runPromise` asks of an application that requires services: a `layer` providing them.
+ * The message a type error shows when it is missing.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type NeedsLayer<R> = `Application.runPromise: this application requires services (${ServiceNames<R>}); pass { layer } providing them`
+
+type ServiceNames<R> = R extends { readonly key: infer Key extends string } ? Key : R extends { readonly _tag: infer T extends string } ? T : "a service"
+
+/**
+ * Options of `runPromise`: those of `run`, and a `layer` providing what the application requires
+ * (its services, and `Persistence` or `Tracking` if you want them: for example
+ * `SqlPersistence.layerSqlite({ filename: "app.db" })` from `@teasel/sql`).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RunPromiseOptions<K extends string, R> extends RunOptions<K> {
+  readonly layer?: Layer.Layer<R, unknown, never> | undefined
+}
+
+/**
  * `run` for code that does not use Effect: a `Promise` of the final application, rejected with
- * the step's error. Only for applications that require no services.
+ * the step's error. An application that requires services needs them from `layer` (a type error
+ * says so otherwise); `layer` may also add persistence or tracking to any application.
  *
  * @example
  * ```ts
@@ -260,10 +284,45 @@ export const stream: {
  * @category running
  * @since 0.1.0
  */
-export const runPromise = <S, K extends string, E>(
-  app: Application<S, K, E, never>,
-  options?: RunOptions<NoInfer<K>>
-): Promise<Application<S, K, E, never>> => Effect.runPromise(run(app, options))
+export const runPromise: {
+  <S, K extends string, E, R>(
+    app: Application<S, K, E, R>,
+    options: RunPromiseOptions<NoInfer<K>, R> & { readonly layer: Layer.Layer<R, unknown, never> }
+  ): Promise<Application<S, K, E, R>>
+  <S, K extends string, E, R>(
+    app: [R] extends [never] ? Application<S, K, E, R> : NeedsLayer<R>,
+    options?: RunOptions<NoInfer<K>>
+  ): Promise<Application<S, K, E, R>>
+} = ((app: Application<any, any, any, any>, options?: RunPromiseOptions<string, any>): Promise<any> => {
+  const program = run(app, options) as Effect.Effect<Application<any, any, any, any>, unknown, never>
+  return Effect.runPromise(options?.layer === undefined ? program : Effect.provide(program, options.layer as unknown as Layer.Layer<never>))
+}) as any
+
+/**
+ * The events of a run as an `AsyncIterable`, for `for await` in code that does not use Effect:
+ * those of `stream`, ending with `Done`. The run starts when iteration starts and is interrupted
+ * when the loop stops early. `layer` provides what the application requires, as for `runPromise`.
+ *
+ * @example
+ * ```ts
+ * import { Application, Graph } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+ * for await (const event of Application.events(Application.make({ graph, state: { count: 0 } }))) {
+ *   console.log(event._tag) // StepStarted, StepCompleted, StepStarted, StepCompleted, Done
+ * }
+ * ```
+ * @category running
+ * @since 0.2.0
+ */
+export const events = <S, K extends string, E, R = never>(
+  app: Application<S, K, E, R>,
+  options?: RunPromiseOptions<NoInfer<K>, R>
+): AsyncIterable<Event.Event<S, K, E, R>> => {
+  const events = stream(app, options)
+  const provided = options?.layer === undefined ? events : Stream.provide(events, options.layer)
+  return Stream.toAsyncIterable(provided as Stream.Stream<Event.Event<S, K, E, R>, unknown, never>)
+}
 
 /**
  * The application `id` at its last persisted step, ready to continue; or a fresh one starting

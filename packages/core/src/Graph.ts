@@ -15,6 +15,7 @@ import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type { PersistenceError } from "./Persistence.js"
 import { CurrentChildRuntime, CurrentStep } from "./internal/context.js"
+import * as Drawing from "./internal/drawing.js"
 import { choose, type Edge, type EdgeIndex, indexEdges } from "./internal/transition.js"
 
 /**
@@ -197,6 +198,84 @@ export const make = <S extends object, const A extends Record<string, Action.Any
 const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u) ? "an array" : typeof u)
 
 /**
+ * A copy of `graph` with every action name prefixed (`"draft"` becomes `"review/draft"` with prefix
+ * `"review/"`), its transitions and entrypoint renamed to match: the way to include a graph in
+ * another without name clashes (see `merge`).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { n: number }) => ({ n: s.n + 1 })
+ * const loop = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
+ * const inner = Graph.prefixed(loop, "inner/")
+ * Object.keys(inner.actions) // ["inner/a", "inner/b"]
+ * inner.entrypoint // "inner/a"
+ * ```
+ * @category combinators
+ * @since 0.2.0
+ */
+export const prefixed = <S extends object, K extends string, E, R, const P extends string>(
+  graph: Graph<S, K, E, R>,
+  prefix: P
+): Graph<S, `${P}${K}`, E, R> => {
+  const actions: Record<string, Action.Any<S>> = {}
+  for (const name of Object.keys(graph.actions)) actions[prefix + name] = (graph.actions as Record<string, Action.Any<S>>)[name]!
+  return make({
+    actions,
+    transitions: graph.transitions.map((t) => transitionOf(t, prefix)),
+    entrypoint: prefix + graph.entrypoint
+  }) as unknown as Graph<S, `${P}${K}`, E, R>
+}
+
+/**
+ * One graph of two: the actions and transitions of both (an action name in both is a
+ * `GraphError`: prefix one of them with `prefixed`), then `transitions` that connect them, from
+ * `entrypoint` (the first graph's by default). Validated like any graph.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "@teasel/core"
+ * const inc = (s: { n: number }) => ({ n: s.n + 1 })
+ * const draft = Graph.make({ actions: { write: inc, check: inc }, transitions: [["write", "check"]], entrypoint: "write" })
+ * const ship = Graph.make({ actions: { pack: inc, send: inc }, transitions: [["pack", "send"]], entrypoint: "pack" })
+ * const whole = Graph.merge(draft, ship, { transitions: [["check", "pack", (s) => s.n >= 2], ["check", "write"]] })
+ * Object.keys(whole.actions) // ["write", "check", "pack", "send"]
+ * ```
+ * @category combinators
+ * @since 0.2.0
+ */
+export const merge = <S extends object, K1 extends string, E1, R1, K2 extends string, E2, R2>(
+  first: Graph<S, K1, E1, R1>,
+  second: Graph<S, K2, E2, R2>,
+  options: {
+    readonly transitions?: ReadonlyArray<Transition<NoInfer<K1 | K2>, NoInfer<S>>>
+    readonly entrypoint?: NoInfer<K1 | K2>
+  } = {}
+): Graph<S, K1 | K2, E1 | E2, R1 | R2> => {
+  for (const name of Object.keys(second.actions)) {
+    if (Object.prototype.hasOwnProperty.call(first.actions, name)) {
+      throw new GraphError({
+        message: `Graph.merge: both graphs have an action "${name}"; prefix one of them with Graph.prefixed`,
+        action: name
+      })
+    }
+  }
+  return make({
+    actions: { ...first.actions, ...second.actions } as Record<string, Action.Any<S>>,
+    transitions: [
+      ...first.transitions.map((t) => transitionOf(t, "")),
+      ...second.transitions.map((t) => transitionOf(t, "")),
+      ...(options.transitions ?? []) as ReadonlyArray<Transition<string, S>>
+    ],
+    entrypoint: options.entrypoint ?? first.entrypoint
+  }) as unknown as Graph<S, K1 | K2, E1 | E2, R1 | R2>
+}
+
+/** An edge as the transition that made it, its names prefixed. */
+const transitionOf = <S>(edge: Edge<S>, prefix: string): Transition<string, S> =>
+  edge.when === undefined ? [prefix + edge.from, prefix + edge.to] : [prefix + edge.from, prefix + edge.to, edge.when]
+
+/**
  * Whether `u` is a graph built by `Graph.make`.
  *
  * @category guards
@@ -335,25 +414,7 @@ export interface Shape {
  * @category destructors
  * @since 0.2.0
  */
-export const shapeOf = (graph: Graph<any, string, any, any>): Shape => {
-  let shape = shapes.get(graph)
-  if (shape === undefined) {
-    shape = {
-      actions: Object.keys(graph.actions).map((name) => ({ name, subgraph: isSubGraph(graph.actions[name]) })),
-      transitions: graph.transitions.map((t) => ({
-        from: t.from,
-        to: t.to,
-        condition: t.when === undefined ? undefined : t.when.name || "when"
-      })),
-      entrypoint: graph.entrypoint,
-      mermaid: toMermaid(graph)
-    }
-    shapes.set(graph, shape)
-  }
-  return shape
-}
-
-const shapes = new WeakMap<object, Shape>()
+export const shapeOf: (graph: Graph<any, string, any, any>) => Shape = Drawing.shapeOf
 
 /**
  * Mermaid `flowchart` text of the graph: one node per action (sub-graphs drawn as subroutines),
@@ -375,28 +436,4 @@ const shapes = new WeakMap<object, Shape>()
  * @category destructors
  * @since 0.1.0
  */
-export const toMermaid = (graph: Graph<any, string, any, any>): string => {
-  const ids = new Map<string, string>()
-  const lines = ["flowchart TD"]
-  Object.keys(graph.actions).forEach((name, i) => ids.set(name, `n${i}`))
-  lines.push(`  start(("start")) --> ${ids.get(graph.entrypoint)}`)
-  for (const [name, id] of ids) {
-    const label = escapeLabel(name)
-    lines.push(isSubGraph(graph.actions[name]) ? `  ${id}[["${label}"]]` : `  ${id}["${label}"]`)
-  }
-  for (const edge of graph.transitions) {
-    const from = ids.get(edge.from)
-    const to = ids.get(edge.to)
-    if (edge.when === undefined) lines.push(`  ${from} --> ${to}`)
-    else lines.push(`  ${from} -.->|"${escapeLabel(edge.when.name || "when")}"| ${to}`)
-  }
-  return lines.join("\n")
-}
-
-// Mermaid labels are quoted: a quote, an angle bracket, a `#` (which starts an entity code) and any
-// control character (a newline would end the line of the chart) are written as entity codes.
-const escapeLabel = (text: string): string =>
-  // eslint-disable-next-line no-control-regex
-  text.replace(/[#"<>\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `#${c.charCodeAt(0)};`)
-
-const named: Record<string, string> = { "\"": "#quot;", "<": "#lt;", ">": "#gt;" }
+export const toMermaid: (graph: Graph<any, string, any, any>) => string = Drawing.toMermaid
