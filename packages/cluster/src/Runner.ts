@@ -83,7 +83,7 @@ const entity = (branches: Branches) =>
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { NodeRuntime } from "@effect/platform-node/NodeRuntime"
+ * import { NodeRuntime } from "@effect/platform-node"
  * import { Branches, Runner } from "@teasel/cluster"
  * const branches = Branches.make({ double: (c: { n: number }) => ({ n: c.n * 2 }) })
  * const runner = Runner.layer({ branches, url: "postgres://postgres@127.0.0.1:5432/test", host: "127.0.0.1", port: 34431 })
@@ -145,8 +145,8 @@ export const fromEnv = (env: Readonly<Record<string, string | undefined>>) => {
  * @example
  * ```ts
  * // runner.ts — start with: TEASEL_RUNNER_PORT=34431 node runner.js
- * import { Runner } from "@teasel/cluster"
- * import { branches } from "./graph.js"
+ * import { type Branches, Runner } from "@teasel/cluster"
+ * declare const branches: Branches.Branches // your graph module's Branches.make({ ... })
  * Runner.main({ branches })
  * ```
  * @category running

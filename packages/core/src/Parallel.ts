@@ -165,14 +165,14 @@ export const CurrentExecutor = Context.Reference<Executor | undefined>("@teasel/
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import type { Effect } from "effect"
  * import { Parallel } from "@teasel/core"
  * const double = (c: { n: number }) => ({ n: c.n * 2 })
- * const state = Effect.runSync(Parallel.runChild({
+ * const child: Effect.Effect<unknown, unknown, unknown> = Parallel.runChild({
  *   id: "P:1:fan:0", index: 0, parentId: "P", parentSequenceId: 1, action: "fan",
  *   partitionKey: "", branch: double, state: { n: 21 }, inputs: undefined
- * }))
- * // state: { n: 42 }
+ * })
+ * // run where the parent's Persistence and Tracking are provided, it succeeds with { n: 42 }
  * ```
  * @category executors
  * @since 0.1.0
@@ -313,10 +313,11 @@ export const product = <S extends object, C extends object, B extends Action.Any
  * @example
  * ```ts
  * import { tasks } from "@teasel/core"
- * const fetchPage = (c: { url: string; body?: string }) => Promise.resolve({ ...c, body: `<${c.url}>` })
+ * type Page = { url: string; body?: string }
+ * const fetchPage = (c: Page) => Promise.resolve({ ...c, body: `<${c.url}>` })
  * const crawl = tasks(
  *   (s: { urls: ReadonlyArray<string>; pages: ReadonlyArray<string> }, ctx) =>
- *     s.urls.map((url) => ({ branch: fetchPage, state: { url }, id: `${ctx.appId}/${url}` })),
+ *     s.urls.map((url) => ({ branch: fetchPage, state: { url } as Page, id: `${ctx.appId}/${url}` })),
  *   (s, results) => ({ ...s, pages: results.map((r) => r.body ?? "") })
  * )
  * ```
