@@ -13,7 +13,7 @@
  * server and the database, and exits; the next start resumes the tickets that were running.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Runtime } from "effect"
 import { HttpServer } from "effect/http"
 import { describeStore, layer, type Store } from "./Server.js"
 import * as Ticket from "./Ticket.js"
@@ -45,9 +45,13 @@ const main = Effect.gen(function*() {
     )
   )
   const resumed = yield* tickets.resumeAll
-  console.log(`listening on ${HttpServer.formatAddress(server.address)} (store ${describeStore(store)})`)
   if (resumed.length > 0) console.log(`resumed ${resumed.length} ticket(s): ${resumed.join(", ")}`)
+  console.log(`listening on ${HttpServer.formatAddress(server.address)} (store ${describeStore(store)})`)
   return yield* Effect.never
 }).pipe(Effect.scoped)
 
-NodeRuntime.runMain(main)
+// A shutdown by signal interrupts `main`: that is a clean exit (0), not a failure.
+NodeRuntime.runMain(main, {
+  teardown: (exit, onExit) =>
+    Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+})
