@@ -17,11 +17,12 @@ import { measurements, printJson, printTable } from "./Report.js"
 import type { Measurement } from "./Report.js"
 import { baseline, key } from "./Scenario.js"
 import type { Scenario, Subject } from "./Scenario.js"
+import { clusterScenario } from "./scenarios/cluster.js"
 import { fanout } from "./scenarios/fanout.js"
 import { loop } from "./scenarios/loop.js"
 import { persisted } from "./scenarios/persisted.js"
 
-const scenarios: ReadonlyArray<Scenario> = [loop, fanout, ...persisted]
+const scenarios: ReadonlyArray<Scenario> = [loop, fanout, ...persisted, clusterScenario]
 
 interface Selection {
   readonly scenario: Scenario
