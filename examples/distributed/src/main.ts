@@ -65,6 +65,16 @@ const lines = (): Array<Line> =>
     })
     : []
 
+/** CPU milliseconds a process has used (Linux: /proc), or undefined elsewhere. */
+const cpuMs = (pid: number): number | undefined => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return undefined
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const runners: Array<ChildProcess> = []
 const killGroup = (child: ChildProcess) => {
@@ -91,7 +101,13 @@ const freePort = () =>
 
 const startRunner = (port: number) =>
   new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@teasel/source", "--import", "tsx", join(here, "runner.ts")], {
+    const child = spawn(process.execPath, [
+      ...(process.env.TEASEL_DISTRIBUTED_PROFILE === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env.TEASEL_DISTRIBUTED_PROFILE}`]),
+      "--conditions=@teasel/source",
+      "--import",
+      "tsx",
+      join(here, "runner.ts")
+    ], {
       detached: true,
       env: {
         ...process.env,
@@ -126,7 +142,7 @@ const main = async () => {
   const app = Application.make({ graph, state: { children, delay, scores: [], total: 0 } satisfies Batch, id })
   const run = Effect.runPromise(
     Application.run(app).pipe(
-      Effect.provide(ClusterExecutor.layer({ branches, url, schema, prefix: schema, maxConnections: 4 }))
+      Effect.provide(ClusterExecutor.layer({ branches, url, schema, prefix: schema, maxConnections: 4, synchronousCommit: process.env.TEASEL_PG_SYNCHRONOUS_COMMIT === "off" ? "off" : undefined }))
     ) as Effect.Effect<Application.Application<Batch, "scoreAll">, unknown>
   )
 
@@ -143,8 +159,12 @@ const main = async () => {
     killedAt = Date.now()
     killGroup(child)
   }
+  const parentCpuBefore = process.cpuUsage()
+  const runnersCpuBefore = runners.map((r) => (r.pid === victim ? 0 : cpuMs(r.pid!) ?? 0))
   const done = await run
   const totalSeconds = (Date.now() - started) / 1000
+  const parentCpu = process.cpuUsage(parentCpuBefore)
+  const runnersCpu = runners.reduce((sum, r, k) => (r.pid === victim ? sum : sum + (cpuMs(r.pid!) ?? 0) - runnersCpuBefore[k]!), 0)
 
   const all = lines()
   const runs = new Array<number>(children).fill(0)
@@ -165,8 +185,28 @@ const main = async () => {
     rerunsInFlight: restarted.length,
     recoverySeconds: killedAt === undefined || firstRestart === undefined ? null : (firstRestart - killedAt) / 1000,
     totalSeconds,
+    msPerChild: (totalSeconds * 1000) / children,
+    // CPU per child, over the run (the killed runner's is not counted).
+    cpuMsPerChild: {
+      parent: (parentCpu.user + parentCpu.system) / 1000 / children,
+      runners: runnersCpu / children
+    },
     runners: runnerCount,
     killed: killedAt !== undefined
+  }
+  if (process.env.TEASEL_DISTRIBUTED_PROFILE !== undefined) {
+    // Profiles are written when a runner exits normally: stop them with SIGTERM first.
+    await Promise.all(runners.filter((r) => r.pid !== victim).map((r) =>
+      new Promise((resolve) => {
+        r.removeAllListeners("exit")
+        r.on("exit", resolve)
+        r.kill("SIGTERM")
+      })
+    ))
+  }
+  if (process.env.TEASEL_DISTRIBUTED_TIMELINE !== undefined) {
+    const at = all.map((l) => l.at - started).sort((a, b) => a - b)
+    console.error(JSON.stringify({ firstStartMs: at[0], medianStartMs: at[at.length >> 1], lastStartMs: at.at(-1) }))
   }
   cleanUp()
   await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)

@@ -112,7 +112,7 @@ export const layer = (options: Options) => {
  * `postgres://postgres@127.0.0.1:5432/test`), `TEASEL_RUNNER_HOST` (default `127.0.0.1`),
  * `TEASEL_RUNNER_PORT` (default `34431`), `TEASEL_RUNNER_LISTEN_HOST` (default the host),
  * `TEASEL_PG_SCHEMA` (default the server's search path), `TEASEL_CLUSTER_PREFIX` (default
- * `teasel_cluster`).
+ * `teasel_cluster`), `TEASEL_RUNNER_TRACKING` (`false` turns `SqlTracking` off).
  *
  * @example
  * ```ts
@@ -134,7 +134,9 @@ export const fromEnv = (env: Readonly<Record<string, string | undefined>>) => {
     port,
     listenHost: env.TEASEL_RUNNER_LISTEN_HOST ?? host,
     schema: env.TEASEL_PG_SCHEMA,
-    prefix: env.TEASEL_CLUSTER_PREFIX
+    prefix: env.TEASEL_CLUSTER_PREFIX,
+    tracking: env.TEASEL_RUNNER_TRACKING !== "false",
+    synchronousCommit: env.TEASEL_PG_SYNCHRONOUS_COMMIT === "off" ? "off" as const : env.TEASEL_PG_SYNCHRONOUS_COMMIT === "on" ? "on" as const : undefined
   }
 }
 
@@ -152,7 +154,7 @@ export const fromEnv = (env: Readonly<Record<string, string | undefined>>) => {
  * @category running
  * @since 0.1.0
  */
-export const main = (options: Omit<Options, keyof Connection | "host" | "port" | "listenHost"> & {
+export const main = (options: Omit<Options, keyof Connection | "host" | "port" | "listenHost" | "tracking"> & {
   /** The services the branches need. */
   readonly provide?: Layer.Layer<any, any, never> | undefined
 }): void => {

@@ -19,14 +19,20 @@ export interface Connection {
   readonly prefix?: string | undefined
   /** Connections in this process's pool (default 10). */
   readonly maxConnections?: number | undefined
+  /**
+   * PostgreSQL's `synchronous_commit` for this process's sessions (default: the server's). `"off"`
+   * makes each commit return before its WAL reaches the disk: far fewer waits per child, but a
+   * crash of the PostgreSQL server (not of a runner) may lose the last moments of commits.
+   */
+  readonly synchronousCommit?: "on" | "off" | undefined
 }
 
-export const pg = (connection: Connection) =>
-  PgClient.layer({
-    url: Redacted.make(connection.url),
-    maxConnections: connection.maxConnections ?? 10,
-    ...(connection.schema === undefined ? {} : { startupParameters: { search_path: connection.schema } })
-  })
+export const pg = (connection: Connection) => {
+  const startupParameters: Record<string, string> = {}
+  if (connection.schema !== undefined) startupParameters.search_path = connection.schema
+  if (connection.synchronousCommit !== undefined) startupParameters.synchronous_commit = connection.synchronousCommit
+  return PgClient.layer({ url: Redacted.make(connection.url), maxConnections: connection.maxConnections ?? 10, startupParameters })
+}
 
 export const sharding = <const ClientOnly extends boolean>(
   connection: Connection,
