@@ -13,7 +13,7 @@
  * @since 0.2.0
  */
 import { Context, type Effect, type Layer } from "effect"
-import type { Tracking } from "@teasel/core"
+import type { Graph } from "@teasel/core"
 import type { Migrator, SqlClient, SqlError } from "effect/sql"
 import * as Layers from "./internal/layers.js"
 import type * as StatusRule from "./internal/status.js"
@@ -111,7 +111,7 @@ export interface Application {
  * @since 0.1.0
  */
 export interface ApplicationDetail extends Application {
-  readonly graph: Tracking.GraphShape
+  readonly graph: Graph.Shape
   readonly parentAction: string | undefined
 }
 

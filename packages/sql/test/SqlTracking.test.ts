@@ -133,7 +133,7 @@ describe.each(backends)("SqlTracking on $name", (backend) => {
     }
     const started: Tracking.TrackingRecord = {
       _tag: "ApplicationStarted", project, appId: id, partitionKey: "", parentId: undefined, parentSequenceId: undefined,
-      sequenceId: 0, state: { n: 0 }, graph: Tracking.shapeOf(graph), at
+      sequenceId: 0, state: { n: 0 }, graph: Graph.shapeOf(graph), at
     }
     const first: Tracking.TrackingRecord = {
       _tag: "StepCompleted", appId: id, partitionKey: "", action: "inc", sequenceId: 1, at: at + 1, durationMs: 1, state: { n: 1 }, chunks: 0, next: "inc"

@@ -4,7 +4,7 @@
  * into its models. Statuses are decided by `status.ts`, the rule the writer stores them by.
  */
 import { Effect } from "effect"
-import type { Tracking } from "@teasel/core"
+import type { Graph } from "@teasel/core"
 import type { Migrator } from "effect/sql"
 import { SqlClient, type SqlError } from "effect/sql"
 import type * as TrackingReader from "../TrackingReader.js"
@@ -156,7 +156,7 @@ export const make: Effect.Effect<Service, MakeError, SqlClient.SqlClient> = Effe
         )
         parentAction = parentStep?.action
       }
-      const graph = (parse(row.shape) ?? { actions: [], transitions: [], entrypoint: "", mermaid: "" }) as Tracking.GraphShape
+      const graph = (parse(row.shape) ?? { actions: [], transitions: [], entrypoint: "", mermaid: "" }) as Graph.Shape
       return { ...toApplication(row, Date.now()), graph, parentAction } satisfies TrackingReader.ApplicationDetail
     })
 

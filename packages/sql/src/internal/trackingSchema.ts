@@ -5,7 +5,7 @@
  *
  * - `teasel_track_sessions`: one row per tracker (a process): when it was last seen alive and
  *   when it closed, so that a reader can tell a running application from one whose process died.
- * - `teasel_track_graphs`: the shapes of graphs (`Tracking.GraphShape` as JSON), by digest: the
+ * - `teasel_track_graphs`: the shapes of graphs (`Graph.Shape` as JSON), by digest: the
  *   thousand children of a fan-out share one row.
  * - `teasel_track_apps`: one row per application: project, parent and spawning step, graph,
  *   status, last step, the step running now, the last error, and the state it started with.

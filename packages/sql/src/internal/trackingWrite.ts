@@ -12,7 +12,7 @@
  * not change).
  */
 import { createHash } from "node:crypto"
-import type { Tracking } from "@teasel/core"
+import type { Graph, Tracking } from "@teasel/core"
 import { keyOf, type Statement } from "./dialect.js"
 import { Lru } from "./lru.js"
 import * as Statements from "./statements.js"
@@ -41,10 +41,10 @@ export const make = (options: {
   readonly cacheSize?: number | undefined
 }): Writer => {
   const known = new Lru<string, Known>(options.cacheSize ?? 4096)
-  const graphIds = new WeakMap<Tracking.GraphShape, readonly [id: string, json: string]>()
+  const graphIds = new WeakMap<Graph.Shape, readonly [id: string, json: string]>()
   const graphsWritten = new Set<string>()
 
-  const graphOf = (shape: Tracking.GraphShape) => {
+  const graphOf = (shape: Graph.Shape) => {
     let entry = graphIds.get(shape)
     if (entry === undefined) {
       const json = JSON.stringify(shape)
