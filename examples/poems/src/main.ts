@@ -14,6 +14,7 @@
  * the program says how to resume. With `OPENAI_API_KEY` set it asks OpenAI (`OPENAI_MODEL`,
  * default gpt-4o-mini); without, a local stand-in composes the verses.
  */
+import { existsSync } from "node:fs"
 import { dirname, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Effect, Exit, Layer } from "effect"
@@ -31,8 +32,10 @@ const rerun = (args: ReadonlyArray<string>): string => {
   const script = process.argv[1] ?? "src/main.ts"
   if (process.env["npm_lifecycle_event"] !== undefined && process.env["npm_lifecycle_event"] !== "npx") {
     // Started by a package script: `pnpm demo` from the repository root.
+    // Started by `./teasel demo` (TEASEL_LAUNCHER), which provides Node.js and pnpm: run it again.
+    const launcher = process.env["TEASEL_LAUNCHER"]
     return resolve(userCwd()) === repoRoot
-      ? commandLine(["pnpm", "demo", ...args])
+      ? commandLine([...(launcher === undefined ? ["pnpm"] : [launcher]), "demo", ...args])
       : commandLine(["pnpm", "--filter", "@teasel/example-poems", "start", ...args])
   }
   const scriptPath = relative(process.cwd(), script) || script
@@ -40,6 +43,22 @@ const rerun = (args: ReadonlyArray<string>): string => {
     return commandLine(["tsx", scriptPath, ...args])
   }
   return commandLine(["node", ...process.execArgv, scriptPath, ...args])
+}
+
+/**
+ * Whether any step of application `id`, or of one of its children, is saved in the SQLite file
+ * `db` (which is not created when it does not exist). A run that failed before saving anything,
+ * for example because the database could not be opened, has nothing to resume.
+ */
+const anythingSaved = async (db: string, id: string): Promise<boolean> => {
+  if (!existsSync(db)) return false
+  const exit = await Effect.runPromiseExit(
+    Effect.flatMap(Effect.service(Persistence.Persistence), (store) => store.list("")).pipe(
+      Effect.map((apps) => apps.some((a) => a.appId === id || a.appId.startsWith(`${id}:`))),
+      Effect.provide(SqlPersistence.layerSqlite({ filename: db }))
+    )
+  )
+  return Exit.isSuccess(exit) && exit.value
 }
 
 const run = async (command: Command) => {
@@ -75,23 +94,25 @@ const run = async (command: Command) => {
   const exit = await Effect.runPromiseExit(program, { signal: controller.signal })
   process.off("SIGINT", onSigint)
 
-  const howToResume = () => {
-    if (resume === undefined) {
+  const howToResume = async () => {
+    if (resume === undefined || command.db === undefined) {
       console.log("Nothing was saved (--memory): a new run starts over.")
-    } else {
+    } else if (await anythingSaved(command.db, command.id)) {
       console.log(`The completed steps are saved in ${where}. Resume with:\n\n  ${resume}\n`)
+    } else {
+      console.log(`Nothing of application ${command.id} was saved in ${where}: a new run starts over.`)
     }
   }
   if (Exit.isSuccess(exit)) return
   if (Cause.hasInterruptsOnly(exit.cause)) {
     console.log(`\nInterrupted: application ${command.id} did not finish.`)
-    howToResume()
+    await howToResume()
     process.exitCode = 130
     return
   }
   const error = Cause.squash(exit.cause)
   console.error(`\nThe workflow failed: ${error instanceof Error ? error.message : String(error)}\n`)
-  if (!(typeof error === "object" && error !== null && "_tag" in error && error._tag === "RequestMismatch")) howToResume()
+  if (!(typeof error === "object" && error !== null && "_tag" in error && error._tag === "RequestMismatch")) await howToResume()
   process.exitCode = 1
 }
 
