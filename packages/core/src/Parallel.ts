@@ -16,16 +16,17 @@
  *
  * @since 0.1.0
  */
-import { type Cause, Context, Data, type Duration, Effect, type Schedule } from "effect"
-import * as Action from "./Action.js"
+import type { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
+import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
-import { GraphError } from "./Graph.js"
 import * as ChildApp from "./internal/child.js"
 import * as Children from "./internal/children.js"
-import { CurrentStep, type StepContext } from "./internal/context.js"
-import { describe } from "./internal/output.js"
-import { servicesOf, withServices } from "./internal/services.js"
+import * as Step from "./internal/parallelStep.js"
+import { withServices } from "./internal/services.js"
+import type * as Persistence from "./Persistence.js"
 import type { PersistenceError } from "./Persistence.js"
+import type * as Tracking from "./Tracking.js"
+import type { ParallelError } from "./ParallelError.js"
 
 /**
  * A child that failed, when `onError: "collect"`.
@@ -65,6 +66,19 @@ export interface Options<C> {
    * completed results.
    */
   readonly stopWhen?: ((completed: ReadonlyArray<C>) => boolean) | undefined
+  /**
+   * Where this step's children are persisted: as the parent (`"inherit"`, the default), not at all
+   * (`"off"`), or in a `Persistence` layer of their own. Reaches every descendant of the children.
+   * (A layer that fails to build is a defect of the step.)
+   */
+  readonly persistence?: "inherit" | "off" | Layer.Layer<Persistence.Persistence, unknown, never> | undefined
+  /** Where this step's children are tracked: as the parent (default), not at all, or by a `Tracking` layer of their own. */
+  readonly tracking?: "inherit" | "off" | Layer.Layer<Tracking.Tracking, unknown, never> | undefined
+  /**
+   * Who runs this step's children: the parent's executor (`"inherit"`, the default), this process
+   * (`"local"`), or an executor of their own (one step on a cluster, the rest of the graph local).
+   */
+  readonly executor?: "inherit" | "local" | Executor | undefined
 }
 
 /**
@@ -93,27 +107,7 @@ export interface TaskContext {
   readonly partitionKey: string
 }
 
-/**
- * A child of a parallel step failed (with `onError: "fail"`), or the step's tasks were invalid.
- * `cause` is the child's error.
- *
- * @category errors
- * @since 0.1.0
- */
-export class ParallelError<E = unknown> extends Data.TaggedError("ParallelError")<{
-  /** The parallel action. */
-  readonly action: string
-  /** The parent application. */
-  readonly appId: string
-  /** The parent's step. */
-  readonly sequenceId: number
-  /** Position of the failing task. */
-  readonly index: number
-  /** Id of the failing child application. */
-  readonly childId: string
-  readonly cause: E
-  readonly message: string
-}> {}
+export { ParallelError } from "./ParallelError.js"
 
 /**
  * A child as the executor sees it: addressable by id, with plain-data state and inputs.
@@ -152,9 +146,7 @@ export interface Executor {
  * @category services
  * @since 0.1.0
  */
-export const CurrentExecutor = Context.Reference<Executor | undefined>("@teasel/core/Parallel/CurrentExecutor", {
-  defaultValue: () => undefined
-})
+export const CurrentExecutor: Context.Reference<Executor | undefined> = Step.CurrentExecutor
 
 /**
  * Runs `child` in this process, as the child of its parent's step (`parentId`, `parentSequenceId`,
@@ -196,9 +188,7 @@ export const runChild = (child: Child): Effect.Effect<unknown, unknown, unknown>
  * @category services
  * @since 0.1.0
  */
-export const CurrentConcurrency = Context.Reference<number | "unbounded">("@teasel/core/Parallel/CurrentConcurrency", {
-  defaultValue: () => "unbounded"
-})
+export const CurrentConcurrency: Context.Reference<number | "unbounded"> = Step.CurrentConcurrency
 
 type NextError<N> = N extends Effect.Effect<any, infer E, any> ? E : never
 type NextContext<N> = N extends Effect.Effect<any, any, infer R> ? R : never
@@ -237,7 +227,7 @@ export const mapStates = <S extends object, C extends object, B extends Action.A
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs), "mapStates: `states`")), reduce, checkOptions("mapStates", options)) as any
+  Step.fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs), "mapStates: `states`")), reduce, Step.checkOptions("mapStates", options)) as any
 
 /**
  * Runs every branch on the same child state `state(parent)` and reduces their final states (in
@@ -263,7 +253,7 @@ export const mapActions = <S extends object, C extends object, B extends Action.
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((parent: S, inputs) => {
+  Step.fromTasks((parent: S, inputs) => {
     const child = state(parent)
     const list = Children.toArray(typeof branches === "function" ? branches(parent) : branches, "mapActions: `branches`")
     return {
@@ -273,7 +263,7 @@ export const mapActions = <S extends object, C extends object, B extends Action.
       inputs: () => inputs,
       id: () => undefined
     }
-  }, reduce, checkOptions("mapActions", options)) as any
+  }, reduce, Step.checkOptions("mapActions", options)) as any
 
 /**
  * Runs every branch over every state — branch-major: all states of the first branch, then all of
@@ -299,11 +289,11 @@ export const product = <S extends object, C extends object, B extends Action.Any
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((parent: S, inputs) =>
+  Step.fromTasks((parent: S, inputs) =>
     Children.overStates(
       Children.toArray(typeof branches === "function" ? branches(parent) : branches, "product: `branches`"),
       Children.toArray(states(parent, inputs), "product: `states`")
-    ), reduce, checkOptions("product", options)) as any
+    ), reduce, Step.checkOptions("product", options)) as any
 
 /**
  * Runs the tasks `make(state, context)` returns — each `{ branch, state, inputs?, id? }` — and
@@ -329,7 +319,7 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
 ): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  fromTasks((state: S, _inputs, context) => {
+  Step.fromTasks((state: S, _inputs, context) => {
     const list = Children.toArray(make(state, context), "tasks: `make`")
     return {
       length: list.length,
@@ -338,7 +328,7 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
       inputs: (i) => list[i]!.inputs,
       id: (i) => list[i]!.id
     }
-  }, reduce, checkOptions("tasks", options)) as any
+  }, reduce, Step.checkOptions("tasks", options)) as any
 
 /**
  * The id of a parallel step's child: `${parentId}:${sequenceId}:${action}:${index}` (unless the
@@ -354,72 +344,3 @@ export const tasks = <S extends object, C extends object, B extends Action.Any<C
  */
 export const childId = (parentId: string, sequenceId: number, action: string, index: number): string =>
   ChildApp.childId(parentId, sequenceId, action, index)
-
-/**
- * The options, checked when the combinator is made: a bad value is a mistake in the graph's
- * definition, reported as a `GraphError` naming the combinator, the option and what it expects.
- */
-const checkOptions = <C>(combinator: string, options: Options<C> | undefined): Options<C> | undefined => {
-  if (options === undefined) return undefined
-  const bad = (option: string, expected: string, found: unknown) => {
-    throw new GraphError({ message: `${combinator}: option \`${option}\` must be ${expected}; found ${describe(found)}` })
-  }
-  const { concurrency, onError, stopWhen } = options
-  if (concurrency !== undefined && concurrency !== "unbounded" && !(Number.isSafeInteger(concurrency) && concurrency >= 1)) {
-    bad("concurrency", "a whole number of at least 1, or \"unbounded\"", concurrency)
-  }
-  if (onError !== undefined && onError !== "fail" && onError !== "collect") bad("onError", "\"fail\" or \"collect\"", onError)
-  if (stopWhen !== undefined && typeof stopWhen !== "function") bad("stopWhen", "a function", stopWhen)
-  return options
-}
-
-/** Where a parallel step runs: from the step context, or a fresh identity outside any application. */
-const placeOf = (step: StepContext | undefined) =>
-  step ?? {
-    appId: crypto.randomUUID(),
-    parentId: undefined,
-    parentSequenceId: undefined,
-    partitionKey: "",
-    sequenceId: 0,
-    action: "parallel",
-    emit: undefined,
-    chunk: () => {}
-  }
-
-const fromTasks = <S, C>(
-  make: (state: S, inputs: any, context: TaskContext) => Children.TaskList<C>,
-  reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<any>>) => Action.Next<S, any, any>,
-  options: Options<C> | undefined
-): ParallelAction<S, unknown, unknown> =>
-(state, inputs) =>
-  Effect.flatMap(Effect.context<never>(), (context) => {
-    const place = placeOf(Context.get(context, CurrentStep))
-    const list = make(state, inputs, {
-      appId: place.appId,
-      sequenceId: place.sequenceId,
-      partitionKey: place.partitionKey
-    })
-    const concurrency = options?.concurrency ?? Context.get(context, CurrentConcurrency)
-    const gathered = Children.run(place, list, {
-      options: options ?? {},
-      concurrency,
-      executor: Context.get(context, CurrentExecutor),
-      services: servicesOf(context),
-      error: (index, childId, cause, what) => parallelError(place, index, childId, cause, what)
-    })
-    return Effect.flatMap(
-      Effect.provideService(gathered, CurrentConcurrency, concurrency),
-      ({ failures, results }) => Action.toEffect(reduce(state, results, failures))
-    )
-  })
-
-const parallelError = (place: StepContext, index: number, childId: string, cause: unknown, what: string) =>
-  new ParallelError({
-    action: place.action,
-    appId: place.appId,
-    sequenceId: place.sequenceId,
-    index,
-    childId,
-    cause,
-    message: `Parallel action "${place.action}" of application "${place.appId}" (step ${place.sequenceId}): ${what}`
-  })
