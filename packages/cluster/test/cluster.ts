@@ -124,13 +124,22 @@ export interface LogLine {
   readonly i: number
   readonly committed: boolean
   readonly pid: number
+  /** For `step` lines: the sub-graph's step. */
+  readonly step: string | undefined
 }
 
 export const readLog = (file: string): Array<LogLine> =>
   existsSync(file)
     ? readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => {
       const [kind, app, i, third, fourth] = l.split(" ")
-      return { kind: kind!, app: app!, i: Number(i), committed: third === "committed", pid: Number(kind === "run" ? fourth : third) }
+      return {
+        kind: kind!,
+        app: app!,
+        i: Number(i),
+        committed: third === "committed",
+        pid: Number(kind === "run" || kind === "step" ? fourth : third),
+        step: kind === "step" ? third : undefined
+      }
     })
     : []
 

@@ -18,7 +18,7 @@ import { Application, type ApplicationType } from "@teasel/core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ClusterExecutor } from "../src/index.js"
 import { type Cluster, cluster, healthyRunners, pgUrl, readLog, sql, until } from "./cluster.js"
-import { type Batch, branches, fanOut, gated, gateFile } from "./fixtures/graph.js"
+import { type Batch, branches, fanOut, gated, gatedSteps, gateFile } from "./fixtures/graph.js"
 
 const N = 1000
 const GATE = 500
@@ -99,6 +99,48 @@ describe("failover", () => {
       const survivors = runs.filter((l) => l.pid !== victimPid && !stranded.includes(l.i))
       for (const l of survivors) expect(count[l.i]).toBe(1)
       console.log(JSON.stringify({ test: "runner kill", stranded: stranded.length, finishedOnVictim: finishedThere.length, recoverySeconds: recovered }))
+    } finally {
+      await runtime.dispose()
+    }
+  })
+
+  it("kill -9 of a runner while sub-graph children wait in their second step: they continue elsewhere from their last saved step", async () => {
+    // The tests above killed a runner: keep three alive.
+    const alive = () => c.runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null)
+    while (alive().length < 3) await c.start()
+    await until(async () => (await healthyRunners(c)) >= 3, () => "three runners are not healthy")
+    rmSync(gateFile(c.log), { force: true })
+    const n = 60
+    const id = `subgraph-kill-${process.pid}`
+    const runtime = ManagedRuntime.make(
+      ClusterExecutor.layer({ branches, url: pgUrl, schema: c.schema, prefix: c.prefix, maxConnections: 4 })
+    )
+    try {
+      const app = Application.make({ graph: fanOut(gatedSteps), state: { n, delay: 0, fail: -1, gate: 0, out: [] } satisfies Batch, id })
+      const result = runtime.runPromise(Application.run(app) as Effect.Effect<ApplicationType<Batch, "fan">, unknown>)
+      const lines = () => readLog(c.log).filter((l) => l.kind === "step" && l.app === id)
+      // Every child has saved its first step (a step is saved before the next begins) and waits in its second.
+      await until(() => lines().filter((l) => l.step === "two").length === n, () => "not every child reached its second step")
+      const byPid = new Map<number, number>()
+      for (const l of lines()) byPid.set(l.pid, (byPid.get(l.pid) ?? 0) + 1)
+      const victim = alive().find((r) => (byPid.get(r.child.pid!) ?? 0) > 0)!
+      const victimPid = victim.child.pid!
+      const stranded = lines().filter((l) => l.pid === victimPid && l.step === "two").map((l) => l.i)
+      await c.kill(victim)
+      writeFileSync(gateFile(c.log), "")
+      const done = await result
+      expect(done.state.out).toEqual(new Array(n).fill(123))
+      const count = (i: number, step: string) => lines().filter((l) => l.i === i && l.step === step).length
+      for (let i = 0; i < n; i++) {
+        // The saved first step never runs again; the third runs once.
+        expect(count(i, "one")).toBe(1)
+        expect(count(i, "three")).toBe(1)
+      }
+      expect(stranded.length).toBeGreaterThan(0)
+      for (const i of stranded) {
+        // The stranded second step ran again, on a survivor.
+        expect(lines().filter((l) => l.i === i && l.step === "two" && l.pid !== victimPid).length).toBe(1)
+      }
     } finally {
       await runtime.dispose()
     }
