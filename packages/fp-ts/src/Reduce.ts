@@ -39,7 +39,7 @@ export type Reduce<S, C> = (state: S, results: ReadonlyArray<C>) => S
  * interface Doc { readonly pages: ReadonlyArray<string>; readonly total: Tally }
  *
  * const count = mapStates(
- *   (page: Tally & { readonly text?: string }) => ({ words: page.words, lines: page.lines }),
+ *   (page: Tally) => page,
  *   (d: Doc) => d.pages.map((text) => ({ words: text.split(" ").length, lines: text.split("\n").length })),
  *   reduceWith(M.struct<Tally>({ words: N.MonoidSum, lines: N.MonoidSum }), (d: Doc, total) => ({ ...d, total }))
  * )
@@ -47,7 +47,7 @@ export type Reduce<S, C> = (state: S, results: ReadonlyArray<C>) => S
  * const done = await Application.runPromise(
  *   Application.make({ graph, state: { pages: ["a b", "c\nd e"], total: { words: 0, lines: 0 } } })
  * )
- * console.log(done.state.total) // { words: 5, lines: 3 }
+ * console.log(done.state.total) // { words: 4, lines: 3 }
  * ```
  * @category constructors
  * @since 0.1.0
@@ -92,6 +92,7 @@ export const foldMapWith = <A, C, S>(
  * @example
  * ```ts
  * import * as N from "fp-ts/lib/number.js"
+ * import * as Sg from "fp-ts/lib/Semigroup.js"
  * import { Application, Graph, mapStates } from "@teasel/core"
  * import { reduceWithSemigroup } from "@teasel/fp-ts"
  *
@@ -100,7 +101,7 @@ export const foldMapWith = <A, C, S>(
  *   (c: { readonly bid: number }) => c,
  *   (s: S) => s.bids.map((bid) => ({ bid })),
  *   reduceWithSemigroup(
- *     { concat: (a: { readonly bid: number }, b: { readonly bid: number }) => ({ bid: N.SemigroupMax.concat(a.bid, b.bid) }) },
+ *     { concat: (a: { readonly bid: number }, b: { readonly bid: number }) => ({ bid: Sg.max(N.Ord).concat(a.bid, b.bid) }) },
  *     (s: S) => ({ bid: s.best }),
  *     (s, best) => ({ ...s, best: best.bid })
  *   )

@@ -181,10 +181,11 @@ export const checkMonoid = <A>(monoid: Monoid<A>, options: CheckMonoidOptions<A>
  * @example
  * ```ts
  * import * as N from "fp-ts/lib/number.js"
+ * import * as Sg from "fp-ts/lib/Semigroup.js"
  * import { Schema } from "effect"
  * import { checkSemigroup } from "@teasel/fp-ts/Testing"
  *
- * await checkSemigroup(N.SemigroupMax, { values: Schema.Finite, name: "max" }) // passes
+ * await checkSemigroup(Sg.max(N.Ord), { values: Schema.Finite, name: "max" }) // passes
  * ```
  * @category laws
  * @since 0.1.0
