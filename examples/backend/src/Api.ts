@@ -4,7 +4,7 @@
  * carries its HTTP status.
  */
 import { Schema } from "effect"
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
 
 /** A ticket id: lower-case letters, digits and dashes. */
 export const TicketId = Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9-]{0,63}$/))
@@ -147,9 +147,13 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
   HttpApiEndpoint.get("health", "/health", { success: Schema.Struct({ ok: Schema.Boolean, store: Schema.String }) })
 ) {}
 
-/** The whole API. The events stream (`GET /tickets/:id/events`, server-sent events) is a plain route beside it. */
+/**
+ * The whole API. The events stream (`GET /tickets/:id/events`, server-sent events) is a plain route
+ * beside it. A request that fails validation is a 400 problem (RFC 9457) listing what is wrong.
+ */
 export class Api extends HttpApi.make("teasel-backend")
   .add(TicketsGroup)
   .add(SystemGroup)
+  .middleware(HttpApiMiddleware.ProblemDetails)
   .annotateMerge(OpenApi.annotations({ title: "Teasel support tickets" }))
 {}

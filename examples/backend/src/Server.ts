@@ -6,7 +6,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Schema, Stream } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import type { Persistence } from "@teasel/core"
 import { SqlPersistence } from "@teasel/sql"
 import { createServer } from "node:http"
@@ -117,6 +117,8 @@ export const layer = (options: Options) => {
     EventsRoute
   )
   return HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }).pipe(
+    // A request that fails validation: a 400 problem listing each issue.
+    Layer.provide(HttpApiMiddleware.layerProblemDetails({ includeDetails: true })),
     Layer.provideMerge(TicketsService.layer({ partitionKey: options.partitionKey })),
     Layer.provide([
       options.drafter ?? Ticket.Drafter.layerTemplate,

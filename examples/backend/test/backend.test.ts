@@ -106,7 +106,8 @@ const flow = (name: string, store: () => Store, partitionKey?: string) =>
 
     it("rejects malformed requests (400) and maps typed errors to statuses (404, 409)", async () => {
       const { base } = server
-      expect((await request(base, "POST", "/tickets", { customer: "not-an-address", subject: "x", body: "y" })).status).toBe(400)
+      const bad = await request(base, "POST", "/tickets", { customer: "not-an-address", subject: "x", body: "y" })
+      expect(bad).toMatchObject({ status: 400, body: { status: 400, errors: [{ path: ["payload", "customer"] }] } })
       expect((await request(base, "POST", "/tickets", newTicket({ subject: "" }))).status).toBe(400)
       expect((await request(base, "POST", "/tickets", newTicket({ id: "Bad Id!" }))).status).toBe(400)
       const missing = await request(base, "GET", "/tickets/no-such-ticket")
