@@ -130,6 +130,11 @@ export class TicketsGroup extends HttpApiGroup.make("tickets")
       success: TicketView.pipe(HttpApiSchema.status(202)),
       error: [TicketNotFound, WrongStatus, StoreUnavailable]
     }),
+    HttpApiEndpoint.post("retry", "/:id/retry", {
+      params: id,
+      success: TicketView.pipe(HttpApiSchema.status(202)),
+      error: [TicketNotFound, WrongStatus, StoreUnavailable]
+    }),
     HttpApiEndpoint.post("cancel", "/:id/cancel", {
       params: id,
       payload: Schema.Struct({

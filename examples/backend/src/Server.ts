@@ -55,6 +55,7 @@ const TicketsHandlers = HttpApiBuilder.group(
             state: step.state as Ticket.Ticket
           }))),
       decide: ({ params, payload }) => tickets.decide(params.id, payload),
+      retry: ({ params }) => tickets.retry(params.id),
       cancel: ({ params, payload }) => tickets.cancel(params.id, payload)
     })
   })

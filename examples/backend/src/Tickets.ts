@@ -11,9 +11,9 @@
  * at its last saved step, and `resumeAll` (called at start-up) carries on the ones that were not
  * waiting for a person.
  */
-import { Cause, Context, Effect, Exit, Fiber, Layer, PubSub, Schema, Scope, Semaphore, Stream } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, PubSub, Scope, Semaphore, Stream } from "effect"
 import { Application, type Event, Persistence } from "@teasel/core"
-import { type Status, StoreUnavailable, TicketExists, TicketNotFound, TicketState, type TicketView, WrongStatus } from "./Api.js"
+import { type Status, StoreUnavailable, TicketExists, TicketNotFound, type TicketView, WrongStatus } from "./Api.js"
 import * as Ticket from "./Ticket.js"
 
 /** One message of a ticket's event stream: an SSE event name and its JSON data. */
@@ -43,6 +43,8 @@ export class Tickets extends Context.Service<Tickets, {
   readonly history: (id: string) => Effect.Effect<ReadonlyArray<Persistence.Step>, TicketNotFound | StoreUnavailable>
   /** A person's decision on a ticket awaiting approval; the run carries on in the background. */
   readonly decide: (id: string, inputs: Ticket.ReviewInputs) => Effect.Effect<TicketView, TicketNotFound | WrongStatus | StoreUnavailable>
+  /** Runs a ticket whose last run failed (or that no run is working on) again from its last saved step. */
+  readonly retry: (id: string) => Effect.Effect<TicketView, TicketNotFound | WrongStatus | StoreUnavailable>
   /** Cancels a ticket that has not ended; returns it cancelled. */
   readonly cancel: (id: string, by: { readonly by: string; readonly reason: string }) => Effect.Effect<TicketView, TicketNotFound | WrongStatus | StoreUnavailable>
   /** A snapshot of the ticket, then its events as they happen; ends once the ticket has ended. */
@@ -78,6 +80,14 @@ const statusOf = (app: App, running: boolean, failed: boolean): Status =>
 
 const isEnded = (status: Status) => status === "sent" || status === "cancelled"
 
+/** An error, for a person: its message, or its tag and fields (a typed error may have no message). */
+const describeError = (e: unknown): string =>
+  e instanceof Error && e.message !== ""
+    ? e.message
+    : typeof e === "object" && e !== null && "_tag" in e
+    ? `${String(e._tag)} ${JSON.stringify(e)}`
+    : String(e)
+
 /** The event of a run, as JSON for the wire. */
 const toMessage = (event: Event.Event<Ticket.Ticket>): Message | undefined => {
   switch (event._tag) {
@@ -86,7 +96,7 @@ const toMessage = (event: Event.Event<Ticket.Ticket>): Message | undefined => {
     case "StepCompleted":
       return { event: event._tag, data: { action: event.action, sequenceId: event.sequenceId, state: event.state } }
     case "StepFailed":
-      return { event: event._tag, data: { action: event.action, sequenceId: event.sequenceId, error: String((event.error as { message?: unknown })?.message ?? event.error) } }
+      return { event: event._tag, data: { action: event.action, sequenceId: event.sequenceId, error: describeError(event.error) } }
     case "Chunk":
       return { event: event._tag, data: { action: event.action, chunk: event.chunk } }
     case "Done":
@@ -94,7 +104,8 @@ const toMessage = (event: Event.Event<Ticket.Ticket>): Message | undefined => {
   }
 }
 
-const decodeState = Schema.decodeUnknownSync(TicketState)
+
+
 
 /** The service, over the `Persistence` and the workflow's services in context. */
 export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], never, Persistence.Persistence | Requirements | Scope.Scope> =>
@@ -168,7 +179,7 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
             Effect.suspend(() => {
               running.delete(app.id)
               if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
-                failures.set(app.id, String((Cause.squash(exit.cause) as { message?: unknown })?.message ?? Cause.squash(exit.cause)))
+                failures.set(app.id, describeError(Cause.squash(exit.cause)))
               }
               return publishStatus(app.id)
             })
@@ -205,6 +216,17 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
           return yield* new WrongStatus({ id, status, message: `Ticket "${id}" is ${status}, not awaiting approval` })
         }
         yield* background(app, inputs)
+        return view(app, true)
+      }))
+
+    const retry: Tickets["Service"]["retry"] = (id) =>
+      locked(Effect.gen(function*() {
+        const app = yield* found(id)
+        const status = statusOf(app, running.has(id), failures.has(id))
+        if (status !== "failed" && status !== "stalled") {
+          return yield* new WrongStatus({ id, status, message: `Ticket "${id}" is ${status}: there is nothing to retry` })
+        }
+        yield* background(app, undefined)
         return view(app, true)
       }))
 
@@ -279,6 +301,7 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
       get: (id) => Effect.map(found(id), (app) => view(app)),
       history,
       decide,
+      retry,
       cancel,
       events,
       resumeAll,
@@ -290,4 +313,3 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
 export const layer = (options: Options = {}): Layer.Layer<Tickets, never, Persistence.Persistence | Requirements> =>
   Layer.effect(Tickets, make(options))
 
-export { decodeState }

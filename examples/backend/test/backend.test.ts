@@ -31,15 +31,28 @@ const makeDrafter = () => {
   return { drafter, interrupted, held }
 }
 
+/** A mailer that refuses every message while `down` is set. */
+const makeOutbox = () => {
+  const mail = { down: false, sent: 0 }
+  const outbox = Layer.succeed(Ticket.Outbox, {
+    send: (to: string) =>
+      Effect.suspend(() =>
+        mail.down ? Effect.fail(new Ticket.MailRejected({ to, reason: "mail server down" })) : Effect.succeed(`msg-${++mail.sent}`)
+      )
+  })
+  return { outbox, mail }
+}
+
 /** Serves the API in this process on a free loopback port. */
 const serve = async (store: Store, partitionKey?: string) => {
   const scope = Effect.runSync(Scope.make())
   const drafts = makeDrafter()
+  const mailer = makeOutbox()
   const context = await Effect.runPromise(
-    Layer.buildWithScope(layer({ port: 0, store, partitionKey, drafter: drafts.drafter }), scope)
+    Layer.buildWithScope(layer({ port: 0, store, partitionKey, drafter: drafts.drafter, outbox: mailer.outbox }), scope)
   )
   const base = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
-  return { base, drafts, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+  return { base, drafts, mail: mailer.mail, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
 
 const flow = (name: string, store: () => Store, partitionKey?: string) =>
@@ -125,6 +138,30 @@ const flow = (name: string, store: () => Store, partitionKey?: string) =>
       const late = await request(base, "POST", `/tickets/${id}/decision`, { verdict: "approve", by: "Bo" })
       expect(late).toMatchObject({ status: 409, body: { _tag: "WrongStatus", status: "sent" } })
       expect((await request(base, "POST", `/tickets/${id}/cancel`, { by: "Bo", reason: "late" })).status).toBe(409)
+    })
+
+    it("a step failing with the action's typed error leaves the ticket failed at its last saved step; retry runs it again", async () => {
+      const { base, mail } = server
+      const id = `t-${crypto.randomUUID()}`
+      await request(base, "POST", "/tickets", newTicket({ id }))
+      await untilStatus(base, id, "awaiting-approval")
+      expect((await request(base, "POST", `/tickets/${id}/retry`)).body).toMatchObject({ _tag: "WrongStatus", status: "awaiting-approval" })
+      mail.down = true
+      try {
+        const failed = await untilStatus(base, id, "failed", async () => {
+          expect((await request(base, "POST", `/tickets/${id}/decision`, { verdict: "approve", by: "Bo" })).status).toBe(202)
+        })
+        expect(failed.messages).toContainEqual(expect.objectContaining({ event: "StepFailed", data: expect.objectContaining({ action: "send", sequenceId: 4 }) }))
+        // The review was saved; the send was not.
+        expect(failed.messages.at(-1)?.data).toMatchObject({ status: "failed", last: "review", next: "send", sequenceId: 3 })
+        expect(failed.messages.at(-1)?.data.error).toContain("mail server down")
+      } finally {
+        mail.down = false
+      }
+      expect((await request(base, "POST", `/tickets/${id}/retry`)).status).toBe(202)
+      const sent = await untilStatus(base, id, "sent")
+      expect(sent.messages.at(-1)?.data).toMatchObject({ sequenceId: 4, last: "send" })
+      expect((await request(base, "GET", `/tickets/${id}/history`)).body.map((s: { action: string }) => s.action)).toEqual(["triage", "draft", "review", "send"])
     })
 
     it("cancels a ticket while a step runs (the step is interrupted) and one awaiting approval; both are saved as steps", async () => {
