@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import type { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
+import type { Cause, Context, Duration, Effect, Layer, Schedule, Stream } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import * as ChildApp from "./internal/child.js"
@@ -80,6 +80,23 @@ export interface Options<C> {
    */
   readonly executor?: "inherit" | "local" | Executor | undefined
 }
+
+/**
+ * What a combinator's function may return for its tasks (or states, or branches): an `Iterable`
+ * (the children start at once); a `Promise` or an `Effect` of one (they start once it resolves);
+ * an `AsyncIterable` or a `Stream` (each child starts as its task arrives — `tasks` and
+ * `mapStates` — under the concurrency limit, the results still in task order). The errors and
+ * requirements of an `Effect` or a `Stream` flow into the step's types.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Source<A, E = never, R = never> =
+  | Iterable<A>
+  | AsyncIterable<A>
+  | PromiseLike<Iterable<A>>
+  | Effect.Effect<Iterable<A>, E, R>
+  | Stream.Stream<A, E, R>
 
 /**
  * A task of `tasks`: a branch, the state it starts from, optional inputs and an optional id (by
@@ -221,13 +238,32 @@ export type ParallelAction<S, E, R> = (state: S, inputs?: any) => Effect.Effect<
  * @category combinators
  * @since 0.1.0
  */
-export const mapStates = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+export const mapStates = <
+  S extends object,
+  C extends object,
+  B extends Action.Any<C>,
+  N extends Action.Next<S, any, any>,
+  E2 = never,
+  R2 = never
+>(
   branch: B & Action.Any<C>,
-  states: (state: S, inputs: any) => Iterable<C | readonly [C, object | undefined]>,
+  states: (state: S, inputs: any) => Source<C | readonly [C, object | undefined], E2, R2>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
-): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  Step.fromTasks((state: S, inputs) => Children.overStates([branch], Children.toArray(states(state, inputs), "mapStates: `states`")), reduce, Step.checkOptions("mapStates", options)) as any
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N> | NoInfer<E2>, Action.ContextOf<B> | NextContext<N> | NoInfer<R2>> =>
+  Step.fromTasks(
+    (state: S, inputs) =>
+      Step.fromSource<C | readonly [C, object | undefined], C>(
+        states(state, inputs),
+        "mapStates: `states`",
+        (all) => Children.overStates([branch], all),
+        (element) => Children.isPair(element)
+          ? { branch, state: element[0] as C, inputs: element[1], id: undefined }
+          : { branch, state: element as C, inputs: undefined, id: undefined }
+      ),
+    reduce,
+    Step.checkOptions("mapStates", options)
+  ) as any
 
 /**
  * Runs every branch on the same child state `state(parent)` and reduces their final states (in
@@ -247,22 +283,27 @@ export const mapStates = <S extends object, C extends object, B extends Action.A
  * @category combinators
  * @since 0.1.0
  */
-export const mapActions = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
-  branches: ReadonlyArray<B & Action.Any<C>> | ((state: S) => Iterable<B & Action.Any<C>>),
+export const mapActions = <
+  S extends object,
+  C extends object,
+  B extends Action.Any<C>,
+  N extends Action.Next<S, any, any>,
+  E2 = never,
+  R2 = never
+>(
+  branches: ReadonlyArray<B & Action.Any<C>> | ((state: S) => Source<B & Action.Any<C>, E2, R2>),
   state: (state: S) => C,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
-): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N> | NoInfer<E2>, Action.ContextOf<B> | NextContext<N> | NoInfer<R2>> =>
   Step.fromTasks((parent: S, inputs) => {
     const child = state(parent)
-    const list = Children.toArray(typeof branches === "function" ? branches(parent) : branches, "mapActions: `branches`")
-    return {
-      length: list.length,
-      branch: (i) => list[i]!,
-      state: () => child,
-      inputs: () => inputs,
-      id: () => undefined
-    }
+    return Step.fromSource<Action.Any<C>, C>(
+      typeof branches === "function" ? branches(parent) : branches,
+      "mapActions: `branches`",
+      (list) => ({ length: list.length, branch: (i) => list[i]!, state: () => child, inputs: () => inputs, id: () => undefined }),
+      (branch) => ({ branch, state: child, inputs, id: undefined })
+    )
   }, reduce, Step.checkOptions("mapActions", options)) as any
 
 /**
@@ -283,17 +324,30 @@ export const mapActions = <S extends object, C extends object, B extends Action.
  * @category combinators
  * @since 0.1.0
  */
-export const product = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
+export const product = <
+  S extends object,
+  C extends object,
+  B extends Action.Any<C>,
+  N extends Action.Next<S, any, any>,
+  E2 = never,
+  R2 = never
+>(
   branches: ReadonlyArray<B & Action.Any<C>> | ((state: S) => Iterable<B & Action.Any<C>>),
-  states: (state: S, inputs: any) => Iterable<C | readonly [C, object | undefined]>,
+  states: (state: S, inputs: any) => Source<C | readonly [C, object | undefined], E2, R2>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
-): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  Step.fromTasks((parent: S, inputs) =>
-    Children.overStates(
-      Children.toArray(typeof branches === "function" ? branches(parent) : branches, "product: `branches`"),
-      Children.toArray(states(parent, inputs), "product: `states`")
-    ), reduce, Step.checkOptions("product", options)) as any
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N> | NoInfer<E2>, Action.ContextOf<B> | NextContext<N> | NoInfer<R2>> =>
+  Step.fromTasks((parent: S, inputs) => {
+    // Branch-major order needs every state before the first child: the states are collected.
+    const all = Children.toArray(typeof branches === "function" ? branches(parent) : branches, "product: `branches`")
+    return Step.fromSource<C | readonly [C, object | undefined], C>(
+      states(parent, inputs),
+      "product: `states`",
+      (elements) => Children.overStates(all, elements),
+      () => { throw new Error("unreachable: product collects its states") },
+      false
+    )
+  }, reduce, Step.checkOptions("product", options)) as any
 
 /**
  * Runs the tasks `make(state, context)` returns — each `{ branch, state, inputs?, id? }` — and
@@ -314,21 +368,35 @@ export const product = <S extends object, C extends object, B extends Action.Any
  * @category combinators
  * @since 0.1.0
  */
-export const tasks = <S extends object, C extends object, B extends Action.Any<C>, N extends Action.Next<S, any, any>>(
-  make: (state: S, context: TaskContext) => Iterable<Task<C, B>>,
+export const tasks = <
+  S extends object,
+  C extends object,
+  B extends Action.Any<C>,
+  N extends Action.Next<S, any, any>,
+  E2 = never,
+  R2 = never
+>(
+  make: (state: S, context: TaskContext) => Source<Task<C, B>, E2, R2>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<BranchError<B>>>) => N,
   options?: Options<C>
-): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N>, Action.ContextOf<B> | NextContext<N>> =>
-  Step.fromTasks((state: S, _inputs, context) => {
-    const list = Children.toArray(make(state, context), "tasks: `make`")
-    return {
-      length: list.length,
-      branch: (i) => list[i]!.branch,
-      state: (i) => list[i]!.state,
-      inputs: (i) => list[i]!.inputs,
-      id: (i) => list[i]!.id
-    }
-  }, reduce, Step.checkOptions("tasks", options)) as any
+): ParallelAction<S, ParallelError<BranchError<B>> | NextError<N> | NoInfer<E2>, Action.ContextOf<B> | NextContext<N> | NoInfer<R2>> =>
+  Step.fromTasks(
+    (state: S, _inputs, context) =>
+      Step.fromSource<Task<C, B>, C>(
+        make(state, context),
+        "tasks: `make`",
+        (list) => ({
+          length: list.length,
+          branch: (i) => list[i]!.branch,
+          state: (i) => list[i]!.state,
+          inputs: (i) => list[i]!.inputs,
+          id: (i) => list[i]!.id
+        }),
+        (task) => ({ branch: task.branch, state: task.state, inputs: task.inputs, id: task.id })
+      ),
+    reduce,
+    Step.checkOptions("tasks", options)
+  ) as any
 
 /**
  * The id of a parallel step's child: `${parentId}:${sequenceId}:${action}:${index}` (unless the

@@ -11,7 +11,7 @@
  * it returns something other than a plain state. This is what makes 100,000 synchronous children
  * cost milliseconds; everything else takes the general path, one effect per child.
  */
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Stream } from "effect"
 import type * as Action from "../Action.js"
 import type { Application } from "../Application.js"
 import type { Child, Executor, Failure, Options } from "../Parallel.js"
@@ -33,7 +33,7 @@ export interface TaskList<C> {
   readonly id: (i: number) => string | undefined
 }
 
-const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
+export const isPair = (u: unknown): u is readonly [unknown, object | undefined] => Array.isArray(u) && u.length === 2
 
 /**
  * The items of an iterable, as an array (an array as it is). Anything else is refused, naming
@@ -89,19 +89,19 @@ class Stop {}
 
 type Outcome = Application<any, any, any, any> | Effect.Effect<Application<any, any, any, any>, unknown, unknown>
 
-/** Runs the tasks of `list` as children of the step `place`. */
-export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings<C>): Effect.Effect<Gathered<C>, unknown, unknown> => {
-  const { concurrency, executor, options, services } = settings
-  const n = list.length
+/**
+ * The state of one parallel step's children, over a task list that may grow while they run
+ * (tasks that arrive): their results in task order, the failures, `stopWhen`'s view, and how
+ * each child runs (`lazy`) and settles (`settle`).
+ */
+const start = <C>(place: StepContext, list: TaskList<C>, settings: Settings<C>) => {
+  const { executor, options, services } = settings
   const prefix = ChildApp.childIdPrefix(place.appId, place.sequenceId, place.action)
   const idOf = (i: number): string => list.id(i) ?? prefix + i
-  const invalid = validate(list, idOf)
-  if (invalid !== undefined) return Effect.fail(settings.error(invalid.index, invalid.id, undefined, invalid.what))
-
   const collect = options.onError === "collect"
   const stopWhen = options.stopWhen
-  const results = new Array<C>(n)
-  const completed = new Uint8Array(n)
+  const results = new Array<C>(list.length)
+  let completed = new Uint8Array(list.length)
   const failures: Array<Failure> = []
   // Results so far in task order, for stopWhen: kept sorted by index as children complete.
   const soFar: Array<C> = []
@@ -110,6 +110,11 @@ export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings
   /** Records a success; returns true when stopWhen says to stop. */
   const succeed = (i: number, state: C): boolean => {
     results[i] = state
+    if (i >= completed.length) {
+      const grown = new Uint8Array(Math.max(16, completed.length * 2, i + 1))
+      grown.set(completed)
+      completed = grown
+    }
     completed[i] = 1
     if (stopWhen === undefined) return false
     let at = soFarIndex.length
@@ -172,12 +177,27 @@ export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings
     })
 
   const gather = (): Gathered<C> => {
-    if (!collect && stopWhen === undefined) return { results, failures }
+    const n = list.length
+    if (!collect && stopWhen === undefined) {
+      results.length = n
+      return { results, failures }
+    }
     const ordered: Array<C> = []
     for (let i = 0; i < n; i++) if (completed[i] === 1) ordered.push(results[i]!)
     failures.sort((a, b) => a.index - b.index)
     return { results: ordered, failures }
   }
+
+  return { idOf, collect, succeed, shapeOf, childApp, lazy, settle, gather }
+}
+
+/** Runs the tasks of `list` as children of the step `place`. */
+export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings<C>): Effect.Effect<Gathered<C>, unknown, unknown> => {
+  const { concurrency, executor, options, services } = settings
+  const n = list.length
+  const { childApp, collect, gather, idOf, lazy, settle, shapeOf, succeed } = start(place, list, settings)
+  const invalid = validate(list, idOf)
+  if (invalid !== undefined) return Effect.fail(settings.error(invalid.index, invalid.id, undefined, invalid.what))
 
   const eager = concurrency === "unbounded" && executor === undefined && services.store === undefined &&
     options.timeout === undefined && options.retry === undefined
@@ -225,6 +245,59 @@ export const run = <C>(place: StepContext, list: TaskList<C>, settings: Settings
     concurrency: eager ? "unbounded" : concurrency,
     discard: true
   }).pipe(
+    Effect.catchIf((e): e is Stop => e instanceof Stop, () => Effect.void),
+    ChildApp.withRuntime,
+    Effect.map(gather)
+  )
+}
+
+/** A task as it arrives from a stream. */
+export interface TaskItem<C> {
+  readonly branch: Action.Any<C>
+  readonly state: C
+  readonly inputs: object | undefined
+  readonly id: string | undefined
+}
+
+/**
+ * Runs tasks as they arrive (from a `Stream`: an `AsyncIterable` or a `Stream` of tasks), each
+ * child starting as soon as its task arrives and the concurrency limit allows; results are still
+ * gathered in task order, and `stopWhen` or a failure stops the children and the tasks' source.
+ */
+export const runArriving = <C>(
+  place: StepContext,
+  source: Stream.Stream<TaskItem<C>, unknown, unknown>,
+  settings: Settings<C>
+): Effect.Effect<Gathered<C>, unknown, unknown> => {
+  const items: Array<TaskItem<C>> = []
+  const list: TaskList<C> = {
+    get length() {
+      return items.length
+    },
+    branch: (i) => items[i]!.branch,
+    state: (i) => items[i]!.state,
+    inputs: (i) => items[i]!.inputs,
+    id: (i) => items[i]!.id
+  }
+  const { gather, idOf, lazy, settle } = start(place, list, settings)
+  const seen = new Set<string>()
+  const arrive = (item: TaskItem<C>): Effect.Effect<number, unknown> => {
+    const i = items.length
+    items.push(item)
+    const id = idOf(i)
+    if (item.id !== undefined) {
+      if (seen.has(id)) return Effect.fail(settings.error(i, id, undefined, `task ${i} repeats the child id "${id}"; ids must be unique within a step`))
+      seen.add(id)
+    }
+    if (typeof item.branch !== "function") {
+      return Effect.fail(settings.error(i, id, undefined, `task ${i} has a branch that is not an action (found ${typeof item.branch})`))
+    }
+    return Effect.succeed(i)
+  }
+  return source.pipe(
+    Stream.mapEffect(arrive),
+    Stream.mapEffect((i) => settle(i, lazy(i)), { concurrency: settings.concurrency, unordered: true }),
+    Stream.runDrain,
     Effect.catchIf((e): e is Stop => e instanceof Stop, () => Effect.void),
     ChildApp.withRuntime,
     Effect.map(gather)

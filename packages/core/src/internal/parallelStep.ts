@@ -4,7 +4,7 @@
  * concurrency, executor, persistence and tracking), runs the children with the engine
  * (`children.ts`) and reduces their results into the next state.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Predicate, Stream } from "effect"
 import * as Action from "../Action.js"
 import { GraphError } from "../Graph.js"
 import type { Executor, Failure, Options, ParallelAction, TaskContext } from "../Parallel.js"
@@ -55,15 +55,50 @@ const placeOf = (step: StepContext | undefined) =>
     chunk: () => {}
   }
 
+/** A combinator's tasks: at once (a list), once known (an Effect), or as they arrive (a Stream). */
+export type Made<C> =
+  | Children.TaskList<C>
+  | Effect.Effect<Children.TaskList<C>, unknown, unknown>
+  | Stream.Stream<Children.TaskItem<C>, unknown, unknown>
+
+const isAsyncIterable = (u: unknown): u is AsyncIterable<unknown> =>
+  typeof u === "object" && u !== null && typeof (u as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function"
+
+/**
+ * What a combinator's function returned (`what` names it in errors), as its tasks: an iterable at
+ * once; a Promise or an Effect of one once it resolves; an `AsyncIterable` or a `Stream` task by
+ * task as they arrive (or, without `arriving`, once they all have: for combinators that need the
+ * whole list, as `product` does).
+ */
+export const fromSource = <A, C>(
+  value: unknown,
+  what: string,
+  list: (items: ReadonlyArray<A>) => Children.TaskList<C>,
+  item: (a: A) => Children.TaskItem<C>,
+  arriving = true
+): Made<C> => {
+  const stream = Stream.isStream(value)
+    ? value as Stream.Stream<A, unknown, unknown>
+    : isAsyncIterable(value) && !(Symbol.iterator in value)
+    ? Stream.fromAsyncIterable(value as AsyncIterable<A>, (error) => error)
+    : undefined
+  if (stream !== undefined) {
+    return arriving ? Stream.map(stream, item) : Effect.map(Stream.runCollect(stream), (all) => list(Array.from(all)))
+  }
+  if (Effect.isEffect(value)) return Effect.map(value as Effect.Effect<Iterable<A>, unknown, unknown>, (all) => list(Children.toArray(all, what)))
+  if (Predicate.isPromiseLike(value)) return Effect.map(Effect.promise(() => value as PromiseLike<Iterable<A>>), (all) => list(Children.toArray(all, what)))
+  return list(Children.toArray(value as Iterable<A>, what))
+}
+
 export const fromTasks = <S, C>(
-  make: (state: S, inputs: any, context: TaskContext) => Children.TaskList<C>,
+  make: (state: S, inputs: any, context: TaskContext) => Made<C>,
   reduce: (state: S, results: ReadonlyArray<C>, failures: ReadonlyArray<Failure<any>>) => Action.Next<S, any, any>,
   options: Options<C> | undefined
 ): ParallelAction<S, unknown, unknown> =>
 (state, inputs) =>
   Effect.flatMap(Effect.context<never>(), (context) => {
     const place = placeOf(Context.get(context, CurrentStep))
-    const list = make(state, inputs, {
+    const made = make(state, inputs, {
       appId: place.appId,
       sequenceId: place.sequenceId,
       partitionKey: place.partitionKey
@@ -72,14 +107,18 @@ export const fromTasks = <S, C>(
     const executor = options?.executor === undefined || options.executor === "inherit"
       ? Context.get(context, CurrentExecutor)
       : options.executor === "local" ? undefined : options.executor
-    const run = (services: Services) =>
-      Children.run(place, list, {
+    const run = (services: Services) => {
+      const settings: Children.Settings<C> = {
         options: options ?? {},
         concurrency,
         executor,
         services,
         error: (index, childId, cause, what) => parallelError(place, index, childId, cause, what)
-      })
+      }
+      if (Stream.isStream(made)) return Children.runArriving(place, made, settings)
+      if (Effect.isEffect(made)) return Effect.flatMap(made, (list) => Children.run(place, list, settings))
+      return Children.run(place, made, settings)
+    }
     const gathered = options?.persistence === undefined && options?.tracking === undefined
       ? run(servicesOf(context))
       : withOwnServices(options, Effect.flatMap(Effect.context<never>(), (own) => run(servicesOf(own))))
