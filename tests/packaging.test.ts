@@ -57,6 +57,20 @@ const page = await fetch(server.url)
 console.log("ui", page.status)
 await server.close()`
   },
+  "@teasel/fp-ts": {
+    imports: `import * as FpE from "fp-ts/lib/Either.js"
+import * as FpN from "fp-ts/lib/number.js"
+import { fromEither, reduceWith } from "@teasel/fp-ts"
+import { checkMonoid } from "@teasel/fp-ts/Testing"`,
+    code: `
+const checked = fromEither((s: Counter): FpE.Either<{ readonly _tag: "Negative" }, Counter> =>
+  s.count < 0 ? FpE.left({ _tag: "Negative" }) : FpE.right(s))
+const sum = reduceWith(FpN.MonoidSum, (s: Counter, total: number) => ({ count: s.count + total }))
+const fpGraph = Graph.make({ actions: { checked }, transitions: [], entrypoint: "checked" })
+const fpDone = await Application.runPromise(Application.make({ graph: fpGraph, state: { count: 1 } }))
+await checkMonoid(FpN.MonoidSum, { values: Schema.Int, seed: 1 })
+console.log("fp-ts", fpDone.state.count, sum({ count: 1 }, [2, 3]).count)`
+  },
   "@teasel/cluster": {
     imports: `import { Branches, ClusterExecutor, Settings } from "@teasel/cluster"
 import type { Runner } from "@teasel/cluster"`,
@@ -219,7 +233,7 @@ describe("the packed packages, installed with npm outside the workspace", () => 
 
   it("every package: type-checks with skipLibCheck false and runs", () => {
     const rest = packages.map((p) => p.manifest.name).filter((name) => uses[name] !== undefined)
-    npmInstall([...rest.map(tarball), "@effect/sql-pg@4.0.5"])
+    npmInstall([...rest.map(tarball), "@effect/sql-pg@4.0.5", ...(rest.includes("@teasel/fp-ts") ? ["fp-ts@2"] : [])])
     const program = [
       ...rest.map((name) => uses[name]!.imports),
       sqliteProgram,
@@ -228,6 +242,7 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     const out = typecheckAndRun(program)
     expect(out).toContain("core+sql 3 done")
     if (rest.includes("@teasel/ui")) expect(out).toContain("ui 200")
+    if (rest.includes("@teasel/fp-ts")) expect(out).toContain("fp-ts 1 6")
     if (rest.includes("@teasel/cluster")) expect(out).toContain("cluster double function object 0")
     // With the driver installed, layerPg gets past loading it (the connection itself is refused).
     expect(out).not.toMatch(/could not be loaded/)

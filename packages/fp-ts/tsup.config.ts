@@ -4,7 +4,8 @@ export default defineConfig({
   entry: ["src/index.ts", "src/Testing.ts"],
   external: ["@teasel/core", "@teasel/testing", "fp-ts", "fast-check", "effect"],
   format: ["esm"],
-  dts: true,
+  // Declarations are emitted by tsc (tsconfig.build.json), one per module.
+  dts: false,
   sourcemap: true,
   clean: true,
   target: "node22"
