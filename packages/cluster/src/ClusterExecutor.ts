@@ -143,7 +143,10 @@ export const layer = (options: Options & Connection & {
   /** Over `Settings.defaults`; `shardsPerGroup` must match the runners'. */
   readonly settings?: Settings.Settings | undefined
 }) =>
-  layerSharding(options).pipe(
-    Layer.provide(sharding(options, true, { ...options.settings, runnerAddress: Option.none() })),
-    Layer.provide(pg(options))
+  // Fresh: see Runner.layer (a parent built beside a runner must not share its Sharding).
+  Layer.fresh(
+    layerSharding(options).pipe(
+      Layer.provide(sharding(options, true, { ...options.settings, runnerAddress: Option.none() })),
+      Layer.provide(pg(options))
+    )
   )

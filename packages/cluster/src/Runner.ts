@@ -101,9 +101,13 @@ export const layer = (options: Options) => {
     runnerListenAddress: Option.some(RunnerAddress.make(options.listenHost ?? options.host, options.port))
   })
   const teasel = options.tracking === false ? SqlPersistence.layer : Layer.mergeAll(SqlPersistence.layer, SqlTracking.layer)
-  return Layer.mergeAll(entity(options.branches), Watchdog.layer(address, settings.runnerHealthCheckInterval ?? "1 second")).pipe(
-    Layer.provide(Layer.mergeAll(cluster, teasel)),
-    Layer.provide(pg(options))
+  // Fresh: Effect's cluster layers are module values, memoized per build; a runner built beside a
+  // parent (or another runner) in one program would otherwise share their Sharding.
+  return Layer.fresh(
+    Layer.mergeAll(entity(options.branches), Watchdog.layer(address, settings.runnerHealthCheckInterval ?? "1 second")).pipe(
+      Layer.provide(Layer.mergeAll(cluster, teasel)),
+      Layer.provide(pg(options))
+    )
   )
 }
 
