@@ -11,18 +11,30 @@ const database = () => join(mkdtempSync(join(tmpdir(), "teasel-backend-restart-"
 /** The server's status of a ticket, read from the database it was given. */
 const status = async (server: Server, id: string) => (await request(server.base, "GET", `/tickets/${id}`)).body
 
+const stores: ReadonlyArray<readonly [string, () => Record<string, string>]> = [
+  ["SQLite", () => ({ TEASEL_BACKEND_DB: database() })],
+  // A partition of its own per run, so runs do not see each other's tickets.
+  ["PostgreSQL", () => ({ DATABASE_URL: pgUrl(), TEASEL_BACKEND_PARTITION: `tickets-${crypto.randomUUID()}` })]
+]
+
+const pgUrl = () => {
+  const url = process.env.TEASEL_PG_URL
+  if (url === undefined || url === "") throw new Error("set TEASEL_PG_URL to a PostgreSQL database (the PostgreSQL restart test needs it)")
+  return url
+}
+
 describe("a server process restarted mid-workflow", () => {
-  it("killed (SIGKILL) while a step runs and while a ticket awaits approval: the next process resumes both", async () => {
-    const db = database()
+  it.each(stores)("on %s, killed (SIGKILL) while a step runs and while a ticket awaits approval: the next process resumes both", async (_, store) => {
+    const db = store()
     // The drafting "model" never answers in the first process: tickets stay in `draft`.
-    const first = await startServer({ TEASEL_BACKEND_DB: db, TEASEL_BACKEND_HOLD_DRAFTS: "1" })
+    const first = await startServer({ ...db, TEASEL_BACKEND_HOLD_DRAFTS: "1" })
     const running = "t-running"
     expect((await request(first.base, "POST", "/tickets", newTicket(running))).status).toBe(202)
     expect(await status(first, running)).toMatchObject({ status: "running", next: "draft", sequenceId: 1 })
     first.child.kill("SIGKILL")
     expect(await first.exited).toMatchObject({ signal: "SIGKILL" })
 
-    const second = await startServer({ TEASEL_BACKEND_DB: db })
+    const second = await startServer(db)
     try {
       expect(second.output()).toContain("resumed 1 ticket(s): t-running")
       const drafted = await untilStatus(second.base, running, "awaiting-approval")
@@ -35,7 +47,7 @@ describe("a server process restarted mid-workflow", () => {
     }
 
     // Awaiting approval when killed: nothing to resume, the decision continues it.
-    const third = await startServer({ TEASEL_BACKEND_DB: db })
+    const third = await startServer(db)
     try {
       expect(third.output()).not.toContain("resumed")
       expect(await status(third, running)).toMatchObject({ status: "awaiting-approval", sequenceId: 2 })

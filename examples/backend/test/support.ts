@@ -83,7 +83,8 @@ const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 export const startServer = async (env: Record<string, string>): Promise<Server> => {
   const child = spawn(process.execPath, ["--conditions=@teasel/source", "--import", "tsx", main], {
     cwd: fileURLToPath(new URL("..", import.meta.url)),
-    env: { ...process.env, PORT: "0", ...env },
+    // A DATABASE_URL of the environment must not turn a SQLite test into a PostgreSQL one.
+    env: { ...process.env, PORT: "0", DATABASE_URL: "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
