@@ -90,6 +90,8 @@ export {
   NotFound,
   PersistenceError,
   type PersistenceErrorReason,
+  Timeout,
+  TooLarge,
   Unreadable,
   Unserializable
 } from "./PersistenceError.js"

@@ -156,8 +156,44 @@ export class Corrupt extends Data.TaggedClass("Corrupt")<{
 }> {}
 
 /**
+ * Why a save failed: the store did not answer within the save timeout (a lock held by another
+ * session, a frozen server). Nothing of the step was written; it may be saved again.
+ * `timeoutMillis` is the limit that was reached.
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * new Persistence.Timeout({ timeoutMillis: 30_000 }).timeoutMillis // 30000
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class Timeout extends Data.TaggedClass("Timeout")<{
+  readonly timeoutMillis: number
+}> {}
+
+/**
+ * Why a save was refused before the store was asked: the encoded value of state key `key` is
+ * `bytes` long, more than the store's `limit` (a larger value could be written but never read
+ * back).
+ *
+ * @example
+ * ```ts
+ * import { Persistence } from "@teasel/core"
+ * new Persistence.TooLarge({ key: "blob", bytes: 300, limit: 256 }).limit // 256
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export class TooLarge extends Data.TaggedClass("TooLarge")<{
+  readonly key: string
+  readonly bytes: number
+  readonly limit: number
+}> {}
+
+/**
  * Why a persistence operation failed: one of `Conflict`, `Unserializable`, `Unreadable`,
- * `Corrupt`, `NotFound`, `InvalidId`, `IdTaken` or `Backend`, each with its own fields. Match on
+ * `Corrupt`, `NotFound`, `InvalidId`, `IdTaken`, `Timeout`, `TooLarge` or `Backend`, each with its own fields. Match on
  * `_tag`.
  *
  * @example
@@ -176,6 +212,8 @@ export type PersistenceErrorReason =
   | NotFound
   | InvalidId
   | IdTaken
+  | Timeout
+  | TooLarge
   | Backend
 
 /**
