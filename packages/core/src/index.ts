@@ -19,6 +19,14 @@ export * as Action from "./Action.js"
 export * as Application from "./Application.js"
 
 /**
+ * Full control: child applications an action starts itself, run or streamed with ordinary Effect
+ * code.
+ *
+ * @since 0.2.0
+ */
+export * as Children from "./Children.js"
+
+/**
  * Events emitted by running applications.
  *
  * @since 0.1.0

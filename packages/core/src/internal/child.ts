@@ -6,7 +6,7 @@
  * branch a graph of that single action (built once per function). `runChild` runs it — or, with
  * persistence, reuses its saved final state, or continues it from its last saved step.
  */
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import type * as Action from "../Action.js"
 import type { Application } from "../Application.js"
 import * as Graph from "../Graph.js"
@@ -14,9 +14,9 @@ import type { Step } from "../Persistence.js"
 import { IdTaken, PersistenceError } from "../PersistenceError.js"
 import * as App from "./application.js"
 import { contractOf } from "./contract.js"
-import { type ChildRuntime, CurrentChildRuntime, type Emit, type StepContext, type SubGraphSpec } from "./context.js"
+import { type ChildRuntime, CurrentChildRuntime, CurrentStep, type Emit, type StepContext, type SubGraphSpec } from "./context.js"
 import * as Loop from "./loop.js"
-import { type Services, withServices } from "./services.js"
+import { type Services, servicesOf, withServices } from "./services.js"
 import * as Storable from "./storable.js"
 
 type AnyApp = Application<any, any, any, any>
@@ -85,22 +85,33 @@ export const runChild = (
   emit: Emit | undefined,
   services: Services
 ): Effect.Effect<unknown, unknown, unknown> => {
-  const store = services.store
-  if (store === undefined) {
+  if (services.store === undefined) {
     return Effect.suspend(() => {
       const out = Loop.runSync(fresh, options, emit, services)
       return Effect.isEffect(out) ? Effect.map(out, stateOf) : Effect.succeed(out.state)
     })
   }
+  return Effect.map(runChildApp(fresh, options, emit, services), stateOf)
+}
+
+/** `runChild`, succeeding with the child application where it stopped (not only its state). */
+export const runChildApp = (
+  fresh: AnyApp,
+  options: Loop.LoopOptions,
+  emit: Emit | undefined,
+  services: Services
+): Effect.Effect<AnyApp, unknown, unknown> => {
+  const store = services.store
+  if (store === undefined) return Loop.runWith(fresh, options, emit, services)
   return Effect.flatMap(Storable.load(store, { appId: fresh.id, partitionKey: fresh.partitionKey }), (saved) => {
-    if (saved === undefined) return Effect.map(Loop.runWith(fresh, options, emit, services), stateOf)
+    if (saved === undefined) return Loop.runWith(fresh, options, emit, services)
     if (!ownedBy(saved, fresh.parentId, options)) return Effect.fail(idTaken(fresh, saved, options))
+    const at = App.make(fresh, { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId })
     const finished = saved.next === undefined ||
       (saved.action !== undefined && options.haltAfter !== undefined && options.haltAfter.includes(saved.action))
-    if (finished) return Effect.succeed(saved.state)
-    const resumed = App.make(fresh, { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId })
+    if (finished) return Effect.succeed(at)
     // Its first action already had the inputs.
-    return Effect.map(Loop.runWith(resumed, { ...options, inputs: undefined }, emit, services), stateOf)
+    return Loop.runWith(at, { ...options, inputs: undefined }, emit, services)
   })
 }
 
@@ -145,6 +156,39 @@ const runSubgraph = (
       services
     )
   )
+
+/** How many children an action started itself in each step (the default keys of `Parallel.child`). */
+const started = new WeakMap<StepContext, number>()
+
+/**
+ * A child that the running action starts itself (`Parallel.child`): an application of `branch`
+ * from `state`, a child of the action's step like a combinator's children — its id
+ * `${parent}:${step}:${action}:${key}` (the key given, or `child-N` for the N-th child the action
+ * started in this step), its parent link, the parent's layers, persisted and resumed, tracked —
+ * succeeding with the child application where it stopped. Its events go to `emit`.
+ */
+export const spawn = (
+  branch: Action.Any<any>,
+  state: unknown,
+  options: { readonly key?: string | number | undefined; readonly inputs?: object | undefined },
+  emit: (step: StepContext) => Emit | undefined
+): Effect.Effect<AnyApp, unknown, unknown> =>
+  Effect.flatMap(Effect.context<never>(), (context) => {
+    const step = Context.get(context, CurrentStep)
+    if (step === undefined) {
+      return Effect.die(new Error("Parallel.child: a child is started by a running action (inside the Effect an action returns)"))
+    }
+    let key = options.key
+    if (key === undefined) {
+      const n = started.get(step) ?? 0
+      started.set(step, n + 1)
+      key = `child-${n}`
+    }
+    const shape = branchGraph(branch)
+    const app = make(shape, childIdPrefix(step.appId, step.sequenceId, step.action) + key, step, state)
+    const loopOptions = { haltAfter: shape.haltAfter, inputs: options.inputs, parentSequenceId: step.sequenceId, parentAction: step.action }
+    return withRuntime(runChildApp(app, loopOptions, emit(step), servicesOf(context)))
+  })
 
 /** The runtime that sub-graphs (plain data in the model) ask to run them. */
 export const runtime: ChildRuntime = { runSubgraph }

@@ -2,7 +2,7 @@
  * A parallel step as an action: what the four combinators share. It reads where it runs (the
  * step context), asks the combinator for its task list, settles the step's own services (its
  * concurrency, executor, persistence and tracking), runs the children with the engine
- * (`children.ts`) and reduces their results into the next state.
+ * (`engine.ts`) and reduces their results into the next state.
  */
 import { Context, Effect, Layer, Predicate, Stream } from "effect"
 import * as Action from "../Action.js"
@@ -11,7 +11,7 @@ import type { Executor, Failure, Options, ParallelAction, TaskContext } from "..
 import { ParallelError } from "../ParallelError.js"
 import { Persistence } from "../Persistence.js"
 import { Tracking } from "../Tracking.js"
-import * as Children from "./children.js"
+import * as Children from "./engine.js"
 import { CurrentStep, type StepContext } from "./context.js"
 import { describe } from "./output.js"
 import { type Services, servicesOf } from "./services.js"
