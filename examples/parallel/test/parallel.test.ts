@@ -63,3 +63,24 @@ describe("tasks: mirrors with ids, concurrency, retry, timeout, collect and stop
     expect(Object.fromEntries(attempts)).toEqual({ eu: 2, us: 1, asia: 2, nordic: 1, backup: 1, archive: 1 })
   })
 })
+
+describe("full control (Children)", () => {
+  it("interleave: the writers' chunks arrive interleaved, each line is whole at the end", async () => {
+    const { run } = await import("../src/interleave.js")
+    const room = await virtual(run)
+    expect(room.lines).toEqual(["ann: teasels flower in july", "bo: goldfinches eat the seeds", "cy: the heads dry brown"])
+    // Virtual time decides the order: cy (20 ms a word) before ann (30) before bo (45).
+    expect(room.heard.slice(0, 3)).toEqual(["cy: the", "ann: teasels", "cy: heads"])
+    expect(room.heard).toHaveLength(12)
+  })
+
+  it("race: a good quick answer cancels the careful model; a vague one waits for it", async () => {
+    const { run } = await import("../src/race.js")
+    const good = await virtual(run(["A", "Dipsacus:", "a", "spiny", "biennial."]))
+    expect(good.state).toMatchObject({ by: "quick", answer: "A Dipsacus: a spiny biennial.", streamed: ["A", "Dipsacus:", "a", "spiny", "biennial."] })
+    expect(good.cancelled).toEqual(["careful"])
+    const vague = await virtual(run(["A", "plant."]))
+    expect(vague.state.by).toBe("careful")
+    expect(vague.cancelled).toEqual([])
+  })
+})
