@@ -288,7 +288,7 @@ describe.each(backends)("SqlPersistence on $name", (backend) => {
     const rows = await query<{ migration_id: unknown; name: string }>(
       "SELECT migration_id, name FROM teasel_migrations ORDER BY migration_id"
     )
-    expect(rows.map((r) => [Number(r.migration_id), r.name])).toEqual([[1, "teasel_schema"]])
+    expect(rows.map((r) => [Number(r.migration_id), r.name])).toEqual([[1, "teasel_schema"], [2, "teasel_integrity"]])
   })
 })
 

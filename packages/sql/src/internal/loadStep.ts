@@ -12,6 +12,7 @@ import type { SqliteClient } from "../SqliteClient.js"
 import { digestsOf, type Known } from "./delta.js"
 import { keyOf, runner } from "./dialect.js"
 import type { Lru } from "./lru.js"
+import { corrupt, rowProblem, stepDigest } from "./integrity.js"
 import { backend, unreadable } from "./persistenceError.js"
 import * as Statements from "./statements.js"
 
@@ -36,12 +37,14 @@ export const make = (options: {
         const step = Statements.selectStep(query)
         const row = conn.all<Statements.StepRow>(step.sql, step.params)[0]
         if (row === undefined) return undefined
+        if (rowProblem(row) !== undefined) return { row, keys: [] }
         const keys = Statements.selectKeys(row)
         return { row, keys: conn.all<Statements.KeyRow>(keys.sql, keys.params) }
       })
       : Effect.gen(function*() {
         const [row] = yield* run<Statements.StepRow>(Statements.selectStep(query))
         if (row === undefined) return undefined
+        if (rowProblem(row) !== undefined) return { row, keys: [] }
         return { row, keys: yield* run<Statements.KeyRow>(Statements.selectKeys(row)) }
       })
 
@@ -50,14 +53,21 @@ export const make = (options: {
     const { appId, partitionKey } = query
     const { keys, row } = stored
     const seq = Number(row.seq)
+    const badRow = rowProblem(row)
+    if (badRow !== undefined) return Effect.fail(corrupt({ appId, partitionKey, sequenceId: query.sequenceId }, badRow))
     const encoded: Record<string, string> = Object.create(null)
     for (const { json, name } of keys) if (json !== null) encoded[name] = json
-    return Effect.map(
+    return Effect.flatMap(
       Effect.try({
         try: () => Persistence.decodeState(encoded),
         catch: (cause) => unreadable({ appId, partitionKey, sequenceId: seq }, encoded, cause)
       }),
       (state) => {
+        // The state read back must be the one saved: a missing, altered or foreign row fails here.
+        const digests = digestsOf(encoded)
+        if (row.digest !== null && stepDigest(digests) !== row.digest) {
+          return Effect.fail(corrupt({ appId, partitionKey, sequenceId: seq }, "its state does not match the digest saved with it"))
+        }
         const step: Persistence.Step = {
           appId,
           partitionKey,
@@ -66,6 +76,8 @@ export const make = (options: {
           next: row.next ?? undefined,
           state,
           parentId: row.parent_id ?? undefined,
+          ...(row.parent_seq === null ? {} : { parentSequenceId: Number(row.parent_seq) }),
+          ...(row.parent_action === null ? {} : { parentAction: row.parent_action }),
           ...(row.forked_app === null ? {} : {
             forkedFrom: { appId: row.forked_app, sequenceId: Number(row.forked_seq) }
           }),
@@ -79,17 +91,20 @@ export const make = (options: {
             sequenceId: seq,
             base: Number(row.base),
             state,
-            digests: digestsOf(encoded)
+            digests
           })
         }
-        return step
+        return Effect.succeed(step)
       }
     )
   }
 
-  return (query) =>
-    Effect.matchEffect(read(query), {
+  return (query) => {
+    const invalid = Persistence.checkIds(query)
+    if (invalid !== undefined) return Effect.fail(invalid)
+    return Effect.matchEffect(read(query), {
       onFailure: (error) => Effect.fail(backend(query, "load the step", error)),
       onSuccess: (stored) => stored === undefined ? Effect.undefined : loaded(query, stored)
     })
+  }
 }

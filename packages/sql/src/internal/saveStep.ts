@@ -20,6 +20,7 @@ import type { SqliteClient, SyncConnection } from "../SqliteClient.js"
 import { diff, type Known } from "./delta.js"
 import { isPg, keyOf, runner } from "./dialect.js"
 import * as GroupCommit from "./groupCommit.js"
+import { checkSave, stepDigest } from "./integrity.js"
 import type { Lru } from "./lru.js"
 import { saveFailed, whereOf } from "./persistenceError.js"
 import * as Statements from "./statements.js"
@@ -57,6 +58,7 @@ export const make = (options: {
     const delta = diff(previous, step.state, whereOf(step))
     return {
       step,
+    checkSave(step)
       cacheKey,
       appRef: remembered?.appRef,
       delta,
@@ -65,6 +67,7 @@ export const make = (options: {
         ? undefined
         : new Map(Object.keys(step.state as object).map((key, i) => [key, i]))
     }
+      digest: stepDigest(delta.digests),
   }
 
   /** Once the step's transaction committed: remember its state, to store the next as a delta. */

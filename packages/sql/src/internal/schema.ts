@@ -11,6 +11,11 @@
  *   state is read with one index lookup per key, whatever the number of steps).
  * - `teasel_state_values`: a key's JSON at the steps where it changed; `NULL` when it was removed.
  * - `teasel_failures`: failed attempts at steps.
+ *
+ * Version 2 adds to `teasel_steps` who owns a child application (`parent_seq`, `parent_action`:
+ * the parent's step and action that made it, beside `parent_id`) and `digest`, a digest of the
+ * step's whole state (`integrity.ts`) that loading checks. Tables at a version newer than this
+ * library knows are refused: `migrate` fails rather than read or write rows it does not understand.
  */
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
@@ -68,9 +73,39 @@ const v1 = Effect.gen(function*() {
   for (const statement of statements) yield* sql.unsafe(statement)
 })
 
-const migrations = Migrator.fromRecord({ "1_teasel_schema": v1 })
+// Steps saved at version 1 have NULL in these columns: their owner is their parent id alone, and
+// their state is loaded unchecked.
+const v2 = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  for (const column of ["parent_seq INTEGER", "parent_action TEXT", "digest TEXT"]) {
+    yield* sql.unsafe(`ALTER TABLE teasel_steps ADD COLUMN ${column}`)
+  }
+})
 
-/** Creates or upgrades the tables; safe to run from several processes at once. */
-export const migrate: Effect.Effect<void, SqlError.SqlError | Migrator.MigrationError, SqlClient.SqlClient> = Effect.asVoid(
-  Migrator.make({})({ loader: migrations, table: "teasel_migrations" })
+/** The latest schema version this library knows. */
+export const VERSION = 2
+
+const migrations = Migrator.fromRecord({ "1_teasel_schema": v1, "2_teasel_integrity": v2 })
+
+/** Fails when the tables are at a version newer than `VERSION` (a newer library made them). */
+const checkVersion = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql.unsafe<{ version: unknown }>("SELECT MAX(migration_id) AS version FROM teasel_migrations")
+  const version = Number(row?.version ?? 0)
+  if (!(version <= VERSION)) {
+    return yield* new Migrator.MigrationError({
+      kind: "BadState",
+      message: `The Teasel tables are at schema version ${String(row?.version)}, newer than this version of @teasel/sql ` +
+        `knows (${VERSION}): upgrade @teasel/sql rather than read or write rows it does not understand`
+    })
+  }
+})
+
+/**
+ * Creates or upgrades the tables; safe to run from several processes at once. Fails with a
+ * `MigrationError` (kind `BadState`) when they are at a version newer than this library knows.
+ */
+export const migrate: Effect.Effect<void, SqlError.SqlError | Migrator.MigrationError, SqlClient.SqlClient> = Effect.andThen(
+  Migrator.make({})({ loader: migrations, table: "teasel_migrations" }),
+  checkVersion
 )

@@ -23,6 +23,8 @@ export interface StepWrite {
   readonly base: number
   /** Each key's position in the state, when keys are added. */
   readonly position: ReadonlyMap<string, number> | undefined
+  /** The digest of the step's whole state (`integrity.stepDigest`), checked when it is loaded. */
+  readonly digest: string
 }
 
 /** The application's row, made the first time; `RETURNING id` gives its id then, else no row. */
@@ -39,7 +41,8 @@ export const selectApp = (step: Persistence.Step): Statement => ({
 })
 
 const INSERT_STEP = `INSERT INTO teasel_steps
-  (app, seq, base, action, next, parent_id, forked_app, forked_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  (app, seq, base, action, next, parent_id, forked_app, forked_seq, created_at, parent_seq, parent_action, digest)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const stepParams = (w: StepWrite, appRef: number): Array<Value> => {
   const { step } = w
@@ -52,7 +55,10 @@ const stepParams = (w: StepWrite, appRef: number): Array<Value> => {
     step.parentId ?? null,
     step.forkedFrom?.appId ?? null,
     step.forkedFrom?.sequenceId ?? null,
-    step.createdAt
+    step.createdAt,
+    step.parentSequenceId ?? null,
+    step.parentAction ?? null,
+    w.digest
   ]
 }
 
@@ -177,6 +183,13 @@ export interface StepRow {
   readonly forked_app: string | null
   readonly forked_seq: unknown
   readonly created_at: unknown
+  /** The owner of a child: its parent's step and action (`NULL` before schema version 2). */
+  readonly parent_seq: unknown
+  readonly parent_action: string | null
+  /** The digest of the step's state (`NULL` before schema version 2). */
+  readonly digest: string | null
+  /** How many steps from `base` to `seq` are stored on that same base (`seq - base + 1` when whole). */
+  readonly span: unknown
 }
 
 /** A state key of a step, with its JSON at that step (`null`: removed, or not yet set). */
@@ -186,7 +199,10 @@ export interface KeyRow {
 }
 
 const SELECT_STEP = `SELECT a.id AS app, s.seq, s.base, s.action, s.next, s.parent_id, s.forked_app, s.forked_seq,
-  s.created_at FROM teasel_apps a JOIN teasel_steps s ON s.app = a.id WHERE a.partition_key = ? AND a.app_id = ?`
+  s.created_at, s.parent_seq, s.parent_action, s.digest,
+  (SELECT COUNT(*) FROM teasel_steps c WHERE c.app = s.app AND c.seq >= s.base AND c.seq <= s.seq AND c.base = s.base)
+    AS span
+  FROM teasel_apps a JOIN teasel_steps s ON s.app = a.id WHERE a.partition_key = ? AND a.app_id = ?`
 
 const SELECT_LATEST = `${SELECT_STEP} ORDER BY s.seq DESC LIMIT 1`
 const SELECT_AT = `${SELECT_STEP} AND s.seq = ?`
