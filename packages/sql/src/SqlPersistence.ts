@@ -102,12 +102,12 @@ export const make = (
       save: SaveStep.make({ sql, sqlite, known }),
       load: LoadStep.make({ sql, sqlite, known }),
       saveFailure: (failure) =>
-        run(Statements.insertFailure(failure)).pipe(
+        refused(failure) ?? run(Statements.insertFailure(failure)).pipe(
           Effect.asVoid,
           Effect.mapError((error) => backend(failure, "record the failed step", error))
         ),
       list: (partitionKey) =>
-        run<SummaryRow>(Statements.selectLatestSteps(partitionKey)).pipe(
+        refused({ appId: "", partitionKey }) ?? run<SummaryRow>(Statements.selectLatestSteps(partitionKey)).pipe(
           Effect.map((rows) =>
             rows.map((row): Persistence.Summary => ({
               appId: row.app_id,
@@ -219,6 +219,12 @@ export const failures = (query: {
       createdAt: Number(row.created_at)
     }))
   })
+
+/** The `InvalidId` failure for ids a database would not keep apart (as every backend refuses them). */
+const refused = (where: { readonly appId: string; readonly partitionKey: string }) => {
+  const invalid = Persistence.checkIds(where)
+  return invalid === undefined ? undefined : Effect.fail(invalid)
+}
 
 interface SummaryRow {
   readonly app_id: string

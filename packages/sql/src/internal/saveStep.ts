@@ -55,19 +55,19 @@ export const make = (options: {
         step.forkedFrom === undefined
       ? remembered
       : undefined
+    checkSave(step)
     const delta = diff(previous, step.state, whereOf(step))
     return {
       step,
-    checkSave(step)
       cacheKey,
       appRef: remembered?.appRef,
       delta,
       base: delta.full ? step.sequenceId : previous!.base,
+      digest: stepDigest(delta.digests),
       position: delta.added.length === 0
         ? undefined
         : new Map(Object.keys(step.state as object).map((key, i) => [key, i]))
     }
-      digest: stepDigest(delta.digests),
   }
 
   /** Once the step's transaction committed: remember its state, to store the next as a delta. */
