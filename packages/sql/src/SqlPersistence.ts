@@ -20,8 +20,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, type Layer } from "effect"
-import { Persistence } from "@teasel/core"
+import { Duration, Effect, type Layer } from "effect"
+import { Persistence, PersistenceError } from "@teasel/core"
 import type { Migrator, SqlError } from "effect/sql"
 import { SqlClient } from "effect/sql"
 import type { Known } from "./internal/delta.js"
@@ -54,7 +54,30 @@ export interface Options {
    * next step in full.
    */
   readonly cacheSize?: number | undefined
+  /**
+   * The most the remembered states may weigh together, measured as the length of their JSON.
+   * Default 32 MiB (`32 * 1024 * 1024`). The least recently used are forgotten first; a state
+   * heavier than the whole budget is not remembered (its next step is stored in full). A finished
+   * application (no next action) is forgotten at once.
+   */
+  readonly cacheBytes?: number | undefined
+  /**
+   * The longest value of a state key that is saved, in bytes of its JSON (UTF-8). Default 256 MiB.
+   * A longer one fails the save with a `PersistenceError` of reason `TooLarge` naming the key:
+   * nothing is saved that could not be loaded. With `layerPg`, the client's `maxMessageSize`
+   * defaults to this plus 1 MiB (a PostgreSQL client given to `layer` must allow as much).
+   */
+  readonly maxValueBytes?: number | undefined
+  /**
+   * How long a save may take before it fails with a `PersistenceError` of reason `Timeout`
+   * (a lock another session holds, a frozen server): its transaction is abandoned, so nothing of
+   * the step is written. Default 30 seconds.
+   */
+  readonly saveTimeout?: Duration.Input | undefined
 }
+
+/** The default `maxValueBytes`: 256 MiB. */
+export const DEFAULT_MAX_VALUE_BYTES: number = 256 * 1024 * 1024
 
 /**
  * Everything building the persistence can fail with: the database, or creating its tables.
@@ -96,10 +119,28 @@ export const make = (
     yield* migrate
     const run = runner(sql)
     // What this process knows of each application's latest step: the next is stored as a delta.
-    const known = new Lru<string, Known>(options.cacheSize ?? 4096)
+    const known = new Lru<string, Known>(options.cacheSize ?? 4096, options.cacheBytes ?? 32 * 1024 * 1024, weightOf)
     const sqlite = yield* sqliteOf
+    const save = SaveStep.make({ sql, sqlite, known, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES })
+    const timeout = Duration.fromInputUnsafe(options.saveTimeout ?? "30 seconds")
+    const timeoutMillis = Duration.toMillis(timeout)
     return Persistence.Persistence.of({
-      save: SaveStep.make({ sql, sqlite, known }),
+      save: (step) =>
+        Effect.timeoutOrElse(save(step), {
+          duration: timeout,
+          orElse: () =>
+            Effect.fail(
+              new PersistenceError({
+                reason: new Persistence.Timeout({ timeoutMillis }),
+                appId: step.appId,
+                partitionKey: step.partitionKey,
+                sequenceId: step.sequenceId,
+                message: `Application "${step.appId}" (step ${step.sequenceId}): the database did not complete the save within ${
+                  Duration.format(timeout)
+                } (saveTimeout); nothing of the step was written`
+              })
+            )
+        }),
       load: LoadStep.make({ sql, sqlite, known }),
       saveFailure: (failure) =>
         refused(failure) ?? run(Statements.insertFailure(failure)).pipe(
@@ -219,6 +260,18 @@ export const failures = (query: {
       createdAt: Number(row.created_at)
     }))
   })
+
+/**
+ * What a remembered state weighs: the length of its keys' JSON, read from their digests (a short
+ * value is its own digest, a long one's digest starts with its length).
+ */
+const weightOf = (known: Known): number => {
+  let total = 0
+  for (const [key, d] of known.digests) {
+    total += key.length + (d.startsWith("=") ? d.length - 1 : Number(d.slice(1, d.indexOf(":"))))
+  }
+  return total
+}
 
 /** The `InvalidId` failure for ids a database would not keep apart (as every backend refuses them). */
 const refused = (where: { readonly appId: string; readonly partitionKey: string }) => {

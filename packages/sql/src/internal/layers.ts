@@ -79,8 +79,21 @@ const importPg = Effect.tryPromise({
 /** A PostgreSQL `SqlClient` over `@effect/sql-pg`'s pool, loading the driver as it is built. */
 const pgClient = (options: PgOptions): Layer.Layer<SqlClient.SqlClient, SqlError.SqlError> =>
   Layer.unwrap(
-    Effect.map(importPg, ({ PgClient }) => PgClient.layer({ ...options, url: Redacted.make(options.url) }))
+    Effect.map(importPg, ({ PgClient }) =>
+      PgClient.layer({
+        ...options,
+        url: Redacted.make(options.url),
+        // The driver's default (16 MiB) would refuse to read back a value saved under
+        // `maxValueBytes`: allow a value of that size and its row around it.
+        maxMessageSize: options.maxMessageSize ?? maxValueOf(options) + 1024 * 1024
+      }))
   )
+
+/** The `maxValueBytes` a layer was given (SqlPersistence's option), or its default, 256 MiB. */
+const maxValueOf = (options: object): number => {
+  const given = (options as { readonly maxValueBytes?: unknown }).maxValueBytes
+  return typeof given === "number" && given > 0 ? given : 256 * 1024 * 1024
+}
 
 /**
  * `layer` (with `make`'s default options), `layerSqlite` and `layerPg` for `service`. The options

@@ -14,7 +14,7 @@
  * attempts it: a `Conflict`.
  */
 import { Cause, Context, Effect, Exit } from "effect"
-import { type Persistence, PersistenceError } from "@teasel/core"
+import { Persistence, PersistenceError } from "@teasel/core"
 import { type SqlClient, SqlError } from "effect/sql"
 import type { SqliteClient, SyncConnection } from "../SqliteClient.js"
 import { diff, type Known } from "./delta.js"
@@ -41,8 +41,11 @@ export const make = (options: {
   readonly sql: SqlClient.SqlClient
   readonly sqlite: SqliteClient | undefined
   readonly known: Lru<string, Known>
+  /** The longest encoded value of a state key that is stored, in UTF-8 bytes (`TooLarge` beyond). */
+  readonly maxValueBytes?: number | undefined
 }): (step: Persistence.Step) => Effect.Effect<void, PersistenceError> => {
   const { known, sql, sqlite } = options
+  const maxValueBytes = options.maxValueBytes ?? Number.POSITIVE_INFINITY
   const run = runner(sql)
   // PostgreSQL takes a step of a known application as one statement.
   const atOnce = isPg(sql)
@@ -57,6 +60,7 @@ export const make = (options: {
       : undefined
     checkSave(step)
     const delta = diff(previous, step.state, whereOf(step))
+    checkSizes(step, delta.writes, maxValueBytes)
     return {
       step,
       cacheKey,
@@ -205,4 +209,31 @@ export const make = (options: {
       }
       return batched.save(p)
     })
+}
+
+/**
+ * Throws `TooLarge` for the first value longer than `limit` UTF-8 bytes: such a value could be
+ * written but not read back (PostgreSQL's client refuses a message over its size limit).
+ */
+const checkSizes = (
+  step: Persistence.Step,
+  writes: ReadonlyArray<readonly [key: string, json: string | null]>,
+  limit: number
+): void => {
+  for (const [key, json] of writes) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when it could matter.
+    if (json === null || json.length * 3 <= limit) continue
+    const bytes = Buffer.byteLength(json, "utf8")
+    if (bytes > limit) {
+      throw new PersistenceError({
+        reason: new Persistence.TooLarge({ key, bytes, limit }),
+        appId: step.appId,
+        partitionKey: step.partitionKey,
+        sequenceId: step.sequenceId,
+        message: `Application "${step.appId}" (step ${step.sequenceId}): the value of state key ${
+          JSON.stringify(key)
+        } is ${bytes} bytes as JSON, over the limit of ${limit} bytes (maxValueBytes); it was not saved`
+      })
+    }
+  }
 }
