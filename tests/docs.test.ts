@@ -21,18 +21,20 @@
  * `// 0: the input is unchanged` expects `0`. PostgreSQL blocks use `TEASEL_PG_URL` (default
  * `postgres://postgres@127.0.0.1:5432/test`).
  *
- * The files are generated into tests/.generated (git-ignored), where they resolve the workspace's
- * packages as this package does.
+ * The files are generated into tests/.generated/<run> (git-ignored), where they resolve the
+ * workspace's packages as this package does, and removed afterwards.
  */
 import { execFile } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const generated = join(root, "tests", ".generated")
+/** This run's files: runs at the same time (another terminal, another checkout's agent) do not share them. */
+const runId = `run-${process.pid}-${Date.now().toString(36)}`
+const generated = join(root, "tests", ".generated", runId)
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
 const vitest = join(root, "node_modules", "vitest", "vitest.mjs")
 const tsx = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href
@@ -244,8 +246,15 @@ const docsDir = join(generated, "docs")
 const examplesDir = join(generated, "examples")
 const fileOf = (u: Unit) => join(u.dir, `${u.name}.ts`)
 
-beforeAll(() => {
+/** The directories of JSDoc examples written beside each package's sources. */
+const exampleDirs = new Set<string>()
+
+afterAll(() => {
   rmSync(generated, { recursive: true, force: true })
+  for (const dir of exampleDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+beforeAll(() => {
   mkdirSync(docsDir, { recursive: true })
   mkdirSync(examplesDir, { recursive: true })
   for (const u of units) {
@@ -272,7 +281,7 @@ describe("README.md and docs/*.md", () => {
   it("every block type-checks", async () => {
     const errors = await typecheck(docsDir)
     // Errors name the generated files: name the markdown file and line instead.
-    const readable = errors.replace(/(?:tests\/\.generated\/docs\/)?([\w.-]+)\/([\w.-]+)\.ts\((\d+),(\d+)\)/g, (all, dir: string, name: string, line: string) => {
+    const readable = errors.replace(/(?:tests\/\.generated\/[\w-]+\/docs\/)?([\w.-]+)\/([\w.-]+)\.ts\((\d+),(\d+)\)/g, (all, dir: string, name: string, line: string) => {
       const u = units.find((c) => c.dir === join(docsDir, dir) && c.name === name)
       return u?.lines[Number(line) - 1] ?? all
     })
@@ -316,14 +325,13 @@ describe("JSDoc", () => {
   it("every @example type-checks", async () => {
     const found = examples()
     expect(found.length).toBeGreaterThan(100)
-    // Each package's examples go beside its sources (packages/<name>/.examples, git-ignored), so
-    // that they resolve what that package depends on, itself included; one program checks them all.
-    const dirs = new Set<string>()
+    // Each package's examples go beside its sources (packages/<name>/.examples/<run>, git-ignored),
+    // so that they resolve what that package depends on, itself included; one program checks them all.
+    const dirs = exampleDirs
     found.forEach((e, k) => {
-      const dir = join(root, e.where.split("/src/")[0]!, ".examples")
+      const dir = join(root, e.where.split("/src/")[0]!, ".examples", runId)
       if (!dirs.has(dir)) {
-        rmSync(dir, { recursive: true, force: true })
-        mkdirSync(dir)
+        mkdirSync(dir, { recursive: true })
         dirs.add(dir)
       }
       writeFileSync(join(dir, `example_${k}.ts`), `${e.code}\nexport {}\n`)
@@ -333,7 +341,7 @@ describe("JSDoc", () => {
       tsconfig(examplesDir, [...dirs].map((dir) => `${relative(examplesDir, dir)}/*.ts`))
     )
     const errors = await typecheck(examplesDir)
-    const readable = errors.replace(/(?:\S*\.examples\/)?example_(\d+)\.ts\((\d+),(\d+)\)/g, (_, k: string, line: string) => {
+    const readable = errors.replace(/(?:\S*\.examples\/[\w-]+\/)?example_(\d+)\.ts\((\d+),(\d+)\)/g, (_, k: string, line: string) => {
       const e = found[Number(k)]!
       const [file, at] = e.where.split(":")
       // The example's code starts two lines below its `@example` tag.
