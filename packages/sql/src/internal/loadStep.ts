@@ -54,7 +54,10 @@ export const make = (options: {
     const { keys, row } = stored
     const seq = Number(row.seq)
     const badRow = rowProblem(row)
-    if (badRow !== undefined) return Effect.fail(corrupt({ appId, partitionKey, sequenceId: query.sequenceId }, badRow))
+    if (badRow !== undefined) {
+      const at = query.sequenceId ?? (Number.isSafeInteger(seq) ? seq : undefined)
+      return Effect.fail(corrupt({ appId, partitionKey, sequenceId: at }, badRow))
+    }
     const encoded: Record<string, string> = Object.create(null)
     for (const { json, name } of keys) if (json !== null) encoded[name] = json
     return Effect.flatMap(
