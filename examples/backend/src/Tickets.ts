@@ -114,7 +114,16 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
     const store = yield* Persistence.Persistence
     const context = yield* Effect.context<Persistence.Persistence | Requirements>()
     const scope = yield* Scope.Scope
-    const lock = Semaphore.makeUnsafe(1)
+    // One lock per ticket: checking where a ticket stands and starting or stopping its run is atomic.
+    const locks = new Map<string, Semaphore.Semaphore>()
+    const locked = (id: string) => {
+      let lock = locks.get(id)
+      if (lock === undefined) {
+        lock = Semaphore.makeUnsafe(1)
+        locks.set(id, lock)
+      }
+      return Semaphore.withPermits(lock, 1)
+    }
     const running = new Map<string, Fiber.Fiber<void, never>>()
     const failures = new Map<string, string>()
     const hubs = new Map<string, PubSub.PubSub<Message>>()
@@ -158,7 +167,14 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
     }
 
     const publishStatus = (id: string) =>
-      Effect.flatMap(load(id), (app) => publish(id, { event: "status", data: view(app) })).pipe(Effect.ignore)
+      Effect.flatMap(load(id), (app) => {
+        const data = view(app)
+        return Effect.andThen(
+          publish(id, { event: "status", data }),
+          // Its subscribers stop at this status; later ones get a snapshot only.
+          Effect.sync(() => isEnded(data.status) && hubs.delete(id))
+        )
+      }).pipe(Effect.ignore)
 
     // Runs `app` until it halts before a person's decision or ends, publishing its events.
     const drive = (app: App, inputs: object | undefined) =>
@@ -192,11 +208,9 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
         return fiber
       })
 
-    const locked = Semaphore.withPermits(lock, 1)
-
-    const start: Tickets["Service"]["start"] = (input) =>
-      locked(Effect.gen(function*() {
-        const id = input.id ?? `t-${crypto.randomUUID()}`
+    const start: Tickets["Service"]["start"] = (input) => {
+      const id = input.id ?? `t-${crypto.randomUUID()}`
+      return locked(id)(Effect.gen(function*() {
         const existing = yield* load(id)
         if (existing.sequenceId > 0 || running.has(id)) {
           return yield* new TicketExists({ id, message: `A ticket "${id}" exists already` })
@@ -207,9 +221,10 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
         yield* background(triaged, undefined)
         return view(triaged, true)
       }))
+    }
 
     const decide: Tickets["Service"]["decide"] = (id, inputs) =>
-      locked(Effect.gen(function*() {
+      locked(id)(Effect.gen(function*() {
         const app = yield* found(id)
         const status = statusOf(app, running.has(id), failures.has(id))
         if (status !== "awaiting-approval") {
@@ -220,7 +235,7 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
       }))
 
     const retry: Tickets["Service"]["retry"] = (id) =>
-      locked(Effect.gen(function*() {
+      locked(id)(Effect.gen(function*() {
         const app = yield* found(id)
         const status = statusOf(app, running.has(id), failures.has(id))
         if (status !== "failed" && status !== "stalled") {
@@ -231,7 +246,7 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
       }))
 
     const cancel: Tickets["Service"]["cancel"] = (id, by) =>
-      locked(Effect.gen(function*() {
+      locked(id)(Effect.gen(function*() {
         const fiber = running.get(id)
         if (fiber !== undefined) yield* Fiber.interrupt(fiber)
         const app = yield* found(id)
@@ -274,18 +289,23 @@ export const make = (options: Options = {}): Effect.Effect<Tickets["Service"], n
         return isEnded(first.status) || closing ? Stream.make(snapshot) : Stream.concat(Stream.make(snapshot), live)
       }))
 
-    const resumeAll: Tickets["Service"]["resumeAll"] = locked(Effect.gen(function*() {
+    const resumeAll: Tickets["Service"]["resumeAll"] = Effect.gen(function*() {
       const summaries = yield* store.list(partitionKey).pipe(Effect.mapError(storeError))
       const resumed: Array<string> = []
       for (const summary of summaries) {
-        if (summary.parentId !== undefined || summary.next === undefined || running.has(summary.appId)) continue
+        if (summary.parentId !== undefined || summary.next === undefined) continue
         if ((Ticket.haltBefore as ReadonlyArray<string>).includes(summary.next)) continue
-        const app = yield* load(summary.appId)
-        yield* background(app, undefined)
-        resumed.push(summary.appId)
+        const started = yield* locked(summary.appId)(Effect.gen(function*() {
+          if (running.has(summary.appId)) return false
+          const app = yield* load(summary.appId)
+          if (app.next === undefined || Ticket.haltBefore.includes(app.next)) return false
+          yield* background(app, undefined)
+          return true
+        }))
+        if (started) resumed.push(summary.appId)
       }
       return resumed
-    }))
+    })
 
     const shutdown = Effect.gen(function*() {
       closing = true

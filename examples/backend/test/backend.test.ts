@@ -140,6 +140,21 @@ const flow = (name: string, store: () => Store, partitionKey?: string) =>
       expect((await request(base, "POST", `/tickets/${id}/cancel`, { by: "Bo", reason: "late" })).status).toBe(409)
     })
 
+    it("of two decisions sent at once, one resumes the ticket and the other is refused (409)", async () => {
+      const { base } = server
+      const id = `t-${crypto.randomUUID()}`
+      await request(base, "POST", "/tickets", newTicket({ id }))
+      await untilStatus(base, id, "awaiting-approval")
+      const replies = await Promise.all([
+        request(base, "POST", `/tickets/${id}/decision`, { verdict: "approve", by: "Bo" }),
+        request(base, "POST", `/tickets/${id}/decision`, { verdict: "reject", by: "Cy", note: "no" })
+      ])
+      expect(replies.map((r) => r.status).sort()).toEqual([202, 409])
+      const winner = replies[0]!.status === 202 ? "approve" : "reject"
+      const settled = await untilStatus(base, id, winner === "approve" ? "sent" : "awaiting-approval")
+      expect(settled.messages.at(-1)?.data.state.decisions).toHaveLength(1)
+    })
+
     it("a step failing with the action's typed error leaves the ticket failed at its last saved step; retry runs it again", async () => {
       const { base, mail } = server
       const id = `t-${crypto.randomUUID()}`
