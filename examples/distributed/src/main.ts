@@ -146,6 +146,8 @@ const main = async () => {
     ) as Effect.Effect<Application.Application<Batch, "scoreAll">, unknown>
   )
 
+  const parentCpuBefore = process.cpuUsage()
+  const runnersCpuBefore = runners.map((r) => cpuMs(r.pid!) ?? 0)
   let killedAt: number | undefined
   let victim: number | undefined
   if (values["kill-one"]) {
@@ -159,8 +161,6 @@ const main = async () => {
     killedAt = Date.now()
     killGroup(child)
   }
-  const parentCpuBefore = process.cpuUsage()
-  const runnersCpuBefore = runners.map((r) => (r.pid === victim ? 0 : cpuMs(r.pid!) ?? 0))
   const done = await run
   const totalSeconds = (Date.now() - started) / 1000
   const parentCpu = process.cpuUsage(parentCpuBefore)
