@@ -7,17 +7,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, type Layer, Queue, Stream } from "effect"
-import { dual } from "effect/Function"
+import { Effect, Option } from "effect"
 import type { Pipeable } from "effect/Pipeable"
 import type { ActionError } from "./Action.js"
-import type * as Event from "./Event.js"
 import { type Graph, GraphError } from "./Graph.js"
 import * as App from "./internal/application.js"
-import * as ChildApp from "./internal/child.js"
-import type { Emit } from "./internal/context.js"
 import { unsatisfiedRead } from "./internal/dataflow.js"
-import * as Loop from "./internal/loop.js"
+import * as Output from "./internal/output.js"
 import * as Storable from "./internal/storable.js"
 import { NotFound, Persistence, PersistenceError, type Step, Unreadable } from "./Persistence.js"
 
@@ -136,193 +132,15 @@ export const make = <S, K extends string, E, R>(options: {
  */
 export const isApplication: (u: unknown) => u is Application<unknown, string, unknown, unknown> = App.isApplication
 
-/**
- * Runs exactly one action (the next one) and returns the application after it. For an application
- * that has ended, the result equals the input (same state, same position).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Application, Graph } from "@teasel/core"
- * const inc = (s: { count: number }) => ({ count: s.count + 1 })
- * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
- * const app = await Effect.runPromise(Application.step(Application.make({ graph, state: { count: 0 } })))
- * app.state // { count: 1 }
- * app.next // "b"
- * ```
- * @category running
- * @since 0.1.0
- */
-export const step: {
-  (options?: { readonly inputs?: object | undefined }): <S, K extends string, E, R>(
-    app: Application<S, K, E, R>
-  ) => Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
-  <S, K extends string, E, R>(
-    app: Application<S, K, E, R>,
-    options?: { readonly inputs?: object | undefined }
-  ): Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
-} = dual(
-  (args) => App.isApplication(args[0]),
-  (app: Application<any, any, any, any>, options?: { readonly inputs?: object | undefined }) =>
-    runLoop(app, { inputs: options?.inputs, maxSteps: 1 }, undefined)
-) as any
-
-/**
- * Runs until an action in `haltAfter` has run, the next action is in `haltBefore` (it does not
- * run), or the graph ends. `inputs` go to the first action this call runs.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Application, Graph } from "@teasel/core"
- * const inc = (s: { count: number }) => ({ count: s.count + 1 })
- * const graph = Graph.make({
- *   actions: { a: inc, b: inc, done: (s) => s },
- *   transitions: [["a", "b"], ["b", "done", (s) => s.count >= 10], ["b", "a"]],
- *   entrypoint: "a"
- * })
- * const app = await Effect.runPromise(Application.run(Application.make({ graph, state: { count: 0 } }), { haltAfter: ["done"] }))
- * app.state.count // 10
- * ```
- * @category running
- * @since 0.1.0
- */
-export const run: {
-  <K extends string>(options?: RunOptions<NoInfer<K>>): <S, E, R>(
-    app: Application<S, K, E, R>
-  ) => Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
-  <S, K extends string, E, R>(
-    app: Application<S, K, E, R>,
-    options?: RunOptions<NoInfer<K>>
-  ): Effect.Effect<Application<S, K, E, R>, RunError<E>, R>
-} = dual(
-  (args) => App.isApplication(args[0]),
-  (app: Application<any, any, any, any>, options?: RunOptions<string>) =>
-    runLoop(app, loopOptions(app, options, "Application.run"), undefined)
-) as any
-
-/**
- * Runs like `run`, as a `Stream` of events: `StepStarted`, `Chunk` (from streaming actions, as
- * produced), `StepCompleted` and `StepFailed`, for the application and — interleaved as they
- * happen, with `parentId` — for its children, ending with a `Done` event that carries the final
- * application. A failing step fails the stream after its `StepFailed` event.
- *
- * @example
- * ```ts
- * import { Effect, Stream } from "effect"
- * import { Application, Graph } from "@teasel/core"
- * const inc = (s: { count: number }) => ({ count: s.count + 1 })
- * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
- * const events = await Effect.runPromise(Stream.runCollect(Application.stream(Application.make({ graph, state: { count: 0 } }))))
- * events.map((e) => e._tag) // ["StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "Done"]
- * ```
- * @category running
- * @since 0.1.0
- */
-export const stream: {
-  <K extends string>(options?: RunOptions<NoInfer<K>>): <S, E, R>(
-    app: Application<S, K, E, R>
-  ) => Stream.Stream<Event.Event<S, K, E, R>, RunError<E>, R>
-  <S, K extends string, E, R>(
-    app: Application<S, K, E, R>,
-    options?: RunOptions<NoInfer<K>>
-  ): Stream.Stream<Event.Event<S, K, E, R>, RunError<E>, R>
-} = dual(
-  (args) => App.isApplication(args[0]),
-  (app: Application<any, any, any, any>, options?: RunOptions<string>) => {
-    const checked = loopOptions(app, options, "Application.stream")
-    return Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
-      Effect.flatMap(
-        runLoop(app, checked, (event) => {
-          Queue.offerUnsafe(queue, event)
-        }),
-        (final) =>
-          Effect.sync(() => {
-            Queue.offerUnsafe(queue, { _tag: "Done", appId: final.id, app: final })
-            Queue.endUnsafe(queue)
-          })
-      ))
-  }
-) as any
-
-/**
- * What `runPromise` asks of an application that requires services: a `layer` providing them.
- * The message a type error shows when it is missing.
- *
- * @category models
- * @since 0.2.0
- */
-export type NeedsLayer<R> = `Application.runPromise: this application requires services (${ServiceNames<R>}); pass { layer } providing them`
-
-type ServiceNames<R> = R extends { readonly key: infer Key extends string } ? Key : R extends { readonly _tag: infer T extends string } ? T : "a service"
-
-/**
- * Options of `runPromise`: those of `run`, and a `layer` providing what the application requires
- * (its services, and `Persistence` or `Tracking` if you want them: for example
- * `SqlPersistence.layerSqlite({ filename: "app.db" })` from `@teasel/sql`).
- *
- * @category models
- * @since 0.2.0
- */
-export interface RunPromiseOptions<K extends string, R> extends RunOptions<K> {
-  readonly layer?: Layer.Layer<R, unknown, never> | undefined
-}
-
-/**
- * `run` for code that does not use Effect: a `Promise` of the final application, rejected with
- * the step's error. An application that requires services needs them from `layer` (a type error
- * says so otherwise); `layer` may also add persistence or tracking to any application.
- *
- * @example
- * ```ts
- * import { Application, Graph } from "@teasel/core"
- * const inc = (s: { count: number }) => ({ count: s.count + 1 })
- * const graph = Graph.make({ actions: { inc }, transitions: [], entrypoint: "inc" })
- * const app = await Application.runPromise(Application.make({ graph, state: { count: 0 } }))
- * app.state.count // 1
- * ```
- * @category running
- * @since 0.1.0
- */
-export const runPromise: {
-  <S, K extends string, E, R>(
-    app: Application<S, K, E, R>,
-    options: RunPromiseOptions<NoInfer<K>, R> & { readonly layer: Layer.Layer<R, unknown, never> }
-  ): Promise<Application<S, K, E, R>>
-  <S, K extends string, E, R>(
-    app: [R] extends [never] ? Application<S, K, E, R> : NeedsLayer<R>,
-    options?: RunOptions<NoInfer<K>>
-  ): Promise<Application<S, K, E, R>>
-} = ((app: Application<any, any, any, any>, options?: RunPromiseOptions<string, any>): Promise<any> => {
-  const program = run(app, options) as Effect.Effect<Application<any, any, any, any>, unknown, never>
-  return Effect.runPromise(options?.layer === undefined ? program : Effect.provide(program, options.layer as unknown as Layer.Layer<never>))
-}) as any
-
-/**
- * The events of a run as an `AsyncIterable`, for `for await` in code that does not use Effect:
- * those of `stream`, ending with `Done`. The run starts when iteration starts and is interrupted
- * when the loop stops early. `layer` provides what the application requires, as for `runPromise`.
- *
- * @example
- * ```ts
- * import { Application, Graph } from "@teasel/core"
- * const inc = (s: { count: number }) => ({ count: s.count + 1 })
- * const graph = Graph.make({ actions: { a: inc, b: inc }, transitions: [["a", "b"]], entrypoint: "a" })
- * for await (const event of Application.events(Application.make({ graph, state: { count: 0 } }))) {
- *   console.log(event._tag) // StepStarted, StepCompleted, StepStarted, StepCompleted, Done
- * }
- * ```
- * @category running
- * @since 0.2.0
- */
-export const events = <S, K extends string, E, R = never>(
-  app: Application<S, K, E, R>,
-  options?: RunPromiseOptions<NoInfer<K>, R>
-): AsyncIterable<Event.Event<S, K, E, R>> => {
-  const events = stream(app, options)
-  const provided = options?.layer === undefined ? events : Stream.provide(events, options.layer)
-  return Stream.toAsyncIterable(provided as Stream.Stream<Event.Event<S, K, E, R>, unknown, never>)
-}
+export {
+  events,
+  type NeedsLayer,
+  run,
+  runPromise,
+  type RunPromiseOptions,
+  step,
+  stream
+} from "./internal/running.js"
 
 /**
  * The application `id` at its last persisted step, ready to continue; or a fresh one starting
@@ -330,7 +148,7 @@ export const events = <S, K extends string, E, R = never>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Option } from "effect"
  * import { Application, Graph, Persistence } from "@teasel/core"
  * const inc = (s: { count: number }) => ({ count: s.count + 1 })
  * const graph = Graph.make({ actions: { inc }, transitions: [["inc", "inc"]], entrypoint: "inc" })
@@ -363,7 +181,7 @@ export const load = <S, K extends string, E, R>(options: {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Option } from "effect"
  * import { Application, Graph } from "@teasel/core"
  * declare const graph: Graph.Graph<{ count: number }, "inc">
  * const forked = Application.fork({ graph, from: { id: "counter", sequenceId: 3 }, id: "counter-b" })
@@ -403,6 +221,94 @@ export const fork = <S, K extends string, E, R>(options: {
     }))
 }
 
+/**
+ * The saved steps of application `id` (of `partitionKey`, `""` by default), oldest first: each
+ * step's sequence id, the action that completed, the next action, the state after it and when it
+ * was saved (LangGraph's `getStateHistory`). Empty when nothing is saved. A fork's history starts
+ * at the step it was forked from.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Application, Graph, Persistence } from "@teasel/core"
+ * const inc = (s: { count: number }) => ({ count: s.count + 1 })
+ * const graph = Graph.make({ actions: { inc }, transitions: [["inc", "inc", (s) => s.count < 3]], entrypoint: "inc" })
+ * const steps = await Effect.runPromise(
+ *   Effect.gen(function*() {
+ *     yield* Application.run(Application.make({ graph, state: { count: 0 }, id: "c" }))
+ *     return yield* Application.history({ id: "c" })
+ *   }).pipe(Effect.provide(Persistence.layerMemory))
+ * )
+ * steps.map((s) => [s.sequenceId, s.action, s.state]) // [[1, "inc", { count: 1 }], [2, "inc", { count: 2 }], [3, "inc", { count: 3 }]]
+ * ```
+ * @category persistence
+ * @since 0.2.0
+ */
+export const history = (options: {
+  readonly id: string
+  readonly partitionKey?: string | undefined
+}): Effect.Effect<ReadonlyArray<Step>, PersistenceError, Persistence> => {
+  const query = { appId: options.id, partitionKey: options.partitionKey ?? "" }
+  return Persistence.use((store) =>
+    Effect.flatMap(Storable.load(store, query), (latest) => {
+      if (latest === undefined) return Effect.succeed([])
+      const ids = Array.from({ length: latest.sequenceId }, (_, i) => i + 1)
+      return Effect.map(
+        Effect.forEach(ids, (sequenceId) => Storable.load(store, { ...query, sequenceId }), { concurrency: 8 }),
+        (steps) => steps.filter((step): step is Step => step !== undefined)
+      )
+    }))
+}
+
+/**
+ * The application with its state edited, at the same position (LangGraph's `updateState`): its
+ * next action is unchanged, and with a `Persistence` layer the edit is saved as a new step — of
+ * the last action, or of `as` — so that `load`, `fork` and `history` see it. `change` is the new
+ * state or a function of the current one; the new state is checked as an action's output is.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Application, Graph, Persistence } from "@teasel/core"
+ * const draft = (s: { text: string; approved: boolean }) => ({ ...s, text: "a draft" })
+ * const graph = Graph.make({ actions: { draft, send: (s: { text: string; approved: boolean }) => s }, transitions: [["draft", "send"]], entrypoint: "draft" })
+ * const program = Effect.gen(function*() {
+ *   const waiting = yield* Application.run(Application.make({ graph, state: { text: "", approved: false }, id: "post" }), { haltBefore: ["send"] })
+ *   const edited = yield* Application.update(waiting, (s) => ({ ...s, text: "a better draft" }))
+ *   return (yield* Application.load({ graph, id: "post", state: { text: "", approved: false } })).state.text // "a better draft"
+ * }).pipe(Effect.provide(Persistence.layerMemory))
+ * ```
+ * @category persistence
+ * @since 0.2.0
+ */
+export const update = <S, K extends string, E, R>(
+  app: Application<S, K, E, R>,
+  change: NoInfer<S> | ((state: S) => NoInfer<S>),
+  options: { readonly as?: NoInfer<K> | undefined } = {}
+): Effect.Effect<Application<S, K, E, R>, PersistenceError | ActionError> =>
+  Effect.flatMap(Effect.serviceOption(Persistence), (store): Effect.Effect<Application<S, K, E, R>, PersistenceError | ActionError> => {
+    const state = typeof change === "function" ? (change as (state: S) => S)(app.state) : change
+    const action = options.as ?? app.last
+    const sequenceId = app.sequenceId + 1
+    const problem = Output.check(app.state, state, undefined)
+    if (problem !== undefined) return Effect.fail(Output.actionError(app.id, action ?? "update", sequenceId, problem))
+    const edited = App.make(app, { state, next: app.next, last: action, sequenceId }) as Application<S, K, E, R>
+    if (Option.isNone(store)) return Effect.succeed(edited)
+    return Effect.as(
+      store.value.save({
+        appId: app.id,
+        partitionKey: app.partitionKey,
+        sequenceId,
+        action,
+        next: app.next,
+        state,
+        parentId: app.parentId,
+        createdAt: Date.now()
+      }),
+      edited
+    )
+  })
+
 const fromStep = <S, K extends string, E, R>(
   graph: Graph<S, K, E, R>,
   saved: Step,
@@ -427,35 +333,3 @@ const fromStep = <S, K extends string, E, R>(
     { state: saved.state, next: saved.next, last: saved.action, sequenceId: saved.sequenceId }
   ))
 }
-
-/**
- * The step loop's options for a call of `run` or `stream`, checked at the call as `Graph.make`
- * checks a definition: a halt naming an action the graph lacks would never halt (a looping graph
- * would then run forever), so it is a `GraphError` listing the known names.
- */
-const loopOptions = (app: Application<any, any, any, any>, options: RunOptions<string> | undefined, call: string): Loop.LoopOptions => {
-  if (options === undefined) return {}
-  const known = Object.keys(app.graph.actions)
-  for (const field of ["haltAfter", "haltBefore"] as const) {
-    const names: unknown = options[field]
-    if (names === undefined) continue
-    if (!Array.isArray(names)) throw new GraphError({ message: `${call}: \`${field}\` must be an array of action names; known actions: ${known.join(", ")}` })
-    for (const name of names) {
-      if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(app.graph.actions, name)) {
-        throw new GraphError({
-          message: `${call}: \`${field}\` names unknown action ${JSON.stringify(name)}; known actions: ${known.join(", ")}`,
-          ...(typeof name === "string" ? { action: name } : {})
-        })
-      }
-    }
-  }
-  const limit = options.maxSteps
-  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
-    throw new GraphError({ message: `${call}: \`maxSteps\` must be a whole number of at least 1; found ${String(limit)}` })
-  }
-  return { haltAfter: options.haltAfter, haltBefore: options.haltBefore, inputs: options.inputs, stepLimit: limit }
-}
-
-/** One run of the step loop, with the runtime its sub-graphs ask to run them. */
-const runLoop = (app: Application<any, any, any, any>, options: Loop.LoopOptions, emit: Emit | undefined) =>
-  ChildApp.withRuntime(Loop.run(app, options, emit))
