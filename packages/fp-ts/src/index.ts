@@ -28,6 +28,14 @@ export * as Condition from "./Condition.js"
  */
 export * as Reduce from "./Reduce.js"
 
+/**
+ * Running an application as an fp-ts `TaskEither`.
+ *
+ * @since 0.1.0
+ */
+export * as FpApplication from "./FpApplication.js"
+
+export { runTaskEither } from "./FpApplication.js"
 export { fromEither, fromIO, fromReaderTaskEither, fromTask, fromTaskEither } from "./FpAction.js"
 export { isSome, on, when } from "./Condition.js"
 export { foldMapWith, reduceWith, reduceWithSemigroup } from "./Reduce.js"
