@@ -4,7 +4,8 @@
  * No published SQLite driver runs on Effect 4.1, and Node 22 ships SQLite, so this module is a
  * small driver of our own: one connection shared through a semaphore, a bounded cache of prepared
  * statements, `BEGIN IMMEDIATE` transactions (so two processes writing the same file wait for each
- * other instead of failing to upgrade a read lock), WAL journaling and a busy timeout. This module is
+ * other instead of failing to upgrade a read lock), WAL journaling and a busy timeout waited without
+ * blocking the event loop (`busyTimeout`). This module is
  * the client (its lock, its synchronous calls, its layer); the connection it drives is
  * `internal/sqliteConnection.ts`.
  *
@@ -19,7 +20,7 @@ import { resolve } from "node:path"
 import { Context, Effect, Layer, type Scope, Semaphore } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient, type SqlError, Statement } from "effect/sql"
-import { open, sqlError, syncResult } from "./internal/sqliteConnection.js"
+import { open, retryBusy, sqlError, syncResult } from "./internal/sqliteConnection.js"
 
 /**
  * Settings of a SQLite client.
@@ -43,7 +44,13 @@ export interface SqliteClientConfig {
    * `"FULL"` (also durable against power loss, one fsync per commit).
    */
   readonly synchronous?: "NORMAL" | "FULL" | undefined
-  /** How long a statement waits for another connection's lock, in milliseconds. Default 5000. */
+  /**
+   * How long a statement waits for another connection's lock, in milliseconds. Default 5000.
+   * SQLite itself waits only a few milliseconds (synchronously); the rest is waited on the Effect
+   * scheduler, between attempts 1 ms apart doubling up to 50 ms, so the event loop runs meanwhile
+   * and the wait can be interrupted. Past it, the statement fails with a `SqlError` of reason
+   * `LockTimeoutError`.
+   */
   readonly busyTimeout?: number | undefined
   /** How many prepared statements are kept. Default 200. */
   readonly prepareCacheSize?: number | undefined
@@ -198,7 +205,8 @@ export const make = (
         if (Context.getOrUndefined(fiber.context, client.transactionService) !== undefined) {
           return syncResult(inClientTransaction)
         }
-        const withLock = Effect.suspend(() => syncResult(run))
+        // Another process's lock is waited for on the Effect scheduler, never synchronously.
+        const withLock = retryBusy(Effect.suspend(() => syncResult(run)), config.busyTimeout ?? 5000)
         return Effect.flatMap(
           semaphore.withPermitsIfAvailable(1)(withLock),
           (taken) => taken._tag === "Some" ? Effect.succeed(taken.value) : semaphore.withPermit(withLock)

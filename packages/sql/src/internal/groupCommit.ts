@@ -7,7 +7,7 @@
  * resumes only once the write of its batch has completed, with its own outcome: a step reported
  * saved is committed, and one caller's conflict is not another's.
  */
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 
 interface Entry<I, A, E> {
   readonly item: I
@@ -25,15 +25,25 @@ const nextMicrotask: Effect.Effect<void> = Effect.callback<void>((resume) => {
  * items of a batch in request order and must return one outcome per item, in the same order.
  */
 export const make = <I, A, E>(
-  write: (items: ReadonlyArray<I>) => Effect.Effect<ReadonlyArray<Exit.Exit<A, E>>>
+  write: (items: ReadonlyArray<I>) => Effect.Effect<ReadonlyArray<Exit.Exit<A, E>>>,
+  /**
+   * The outcome of a follower whose leader was interrupted while `write` waited interruptibly
+   * (for a lock: nothing was written). By default the leader's interruption itself.
+   */
+  abandoned?: (item: I) => Exit.Exit<A, E>
 ): (item: I) => Effect.Effect<A, E> => {
   let open: Array<Entry<I, A, E>> | undefined
 
   const settle = (batch: ReadonlyArray<Entry<I, A, E>>, outcome: Exit.Exit<ReadonlyArray<Exit.Exit<A, E>>>) => {
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]!
-      // A write that failed as a whole (a defect) fails every caller with its cause.
-      const exit: Exit.Exit<A, E> = Exit.isSuccess(outcome) ? outcome.value[i]! : Exit.failCause(outcome.cause)
+      // A write that failed as a whole (a defect) fails every caller with its cause; one whose
+      // leader was interrupted while it waited fails the others as `abandoned` says.
+      const exit: Exit.Exit<A, E> = Exit.isSuccess(outcome)
+        ? outcome.value[i]!
+        : i > 0 && abandoned !== undefined && Cause.hasInterruptsOnly(outcome.cause)
+        ? abandoned(entry.item)
+        : Exit.failCause(outcome.cause)
       entry.exit = exit
       const resume = entry.resume
       entry.resume = undefined
@@ -43,7 +53,8 @@ export const make = <I, A, E>(
   }
 
   const lead = (batch: Array<Entry<I, A, E>>): Effect.Effect<A, E> =>
-    // Uninterruptible: the callers waiting on this batch are resumed by its leader alone.
+    // Uninterruptible: the callers waiting on this batch are resumed by its leader alone. Only
+    // a wait inside `write` that wrote nothing (a busy database) may be interrupted.
     Effect.uninterruptible(
       Effect.flatMap(nextMicrotask, () => {
         open = undefined

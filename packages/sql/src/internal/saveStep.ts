@@ -187,7 +187,10 @@ export const make = (options: {
     })
   }
 
-  const batched = sqlite === undefined ? undefined : { sqlite, save: GroupCommit.make(writeBatch(sqlite)) }
+  const batched = sqlite === undefined ? undefined : {
+    sqlite,
+    save: GroupCommit.make(writeBatch(sqlite), (p: Prepared) => Exit.fail(abandoned(p.step)))
+  }
 
   return (step) =>
     Effect.withFiber((fiber) => {
@@ -237,3 +240,17 @@ const checkSizes = (
     }
   }
 }
+
+/**
+ * The failure of a step that joined a batch whose leader was interrupted while it waited for
+ * another process's lock: nothing of the batch was written, and the step may be saved again.
+ */
+const abandoned = (step: Persistence.Step): PersistenceError =>
+  new PersistenceError({
+    reason: new Persistence.Backend({ operation: "save the step" }),
+    appId: step.appId,
+    partitionKey: step.partitionKey,
+    sequenceId: step.sequenceId,
+    message: `Application "${step.appId}" (step ${step.sequenceId}) was not saved: the save it was grouped with ` +
+      `was interrupted while waiting for another connection's lock on the database`
+  })

@@ -53,17 +53,50 @@ export const open = (config: SqliteClientConfig): SqliteConnection => {
   }
   const db: DatabaseSync = new (loadSqlite().DatabaseSync)(filename, { readOnly: config.readonly ?? false })
   try {
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(config.busyTimeout ?? 5000))}`)
+    // SQLite's busy timeout waits synchronously, blocking the event loop: only a short wait here,
+    // the rest of `busyTimeout` on the Effect scheduler (`retryBusy`).
+    db.exec(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_MS, Math.max(0, Math.floor(config.busyTimeout ?? 5000)))}`)
     if (config.disableWAL !== true && config.readonly !== true) db.exec("PRAGMA journal_mode = WAL")
     db.exec(`PRAGMA synchronous = ${config.synchronous === "FULL" ? "FULL" : "NORMAL"}`)
   } catch (cause) {
     db.close()
     throw cause
   }
-  return makeConnection(db, config.prepareCacheSize ?? 200)
+  return makeConnection(db, config.prepareCacheSize ?? 200, config.busyTimeout ?? 5000)
 }
 
-const makeConnection = (db: DatabaseSync, cacheSize: number): SqliteConnection => {
+/** How long one statement waits synchronously for another connection's lock, in milliseconds. */
+export const SYNC_BUSY_MS = 5
+
+/** The first and the longest pause between two attempts at a busy database, in milliseconds. */
+const FIRST_PAUSE_MS = 1
+const LONGEST_PAUSE_MS = 50
+
+/** Whether a statement failed because another connection holds the lock (`SQLITE_BUSY`, `SQLITE_LOCKED`). */
+export const isBusy = (error: SqlError.SqlError): boolean => error.reason._tag === "LockTimeoutError"
+
+/**
+ * `attempt` again while it fails with a busy database, pausing on the Effect scheduler between
+ * attempts (1 ms, doubling up to 50 ms) so that the event loop runs meanwhile, until the pauses
+ * reach `budgetMs`; then its last error. Each pause is interruptible, even in an uninterruptible
+ * region: a busy attempt wrote nothing, so there is nothing to protect while waiting.
+ */
+export const retryBusy = <A>(
+  attempt: Effect.Effect<A, SqlError.SqlError>,
+  budgetMs: number
+): Effect.Effect<A, SqlError.SqlError> => {
+  const loop = (waited: number, pause: number): Effect.Effect<A, SqlError.SqlError> =>
+    Effect.catchIf(attempt, (error) => isBusy(error) && waited < budgetMs, () => {
+      const next = Math.min(pause, budgetMs - waited)
+      return Effect.andThen(
+        Effect.interruptible(Effect.sleep(next)),
+        Effect.suspend(() => loop(waited + next + SYNC_BUSY_MS, Math.min(pause * 2, LONGEST_PAUSE_MS)))
+      )
+    })
+  return loop(0, FIRST_PAUSE_MS)
+}
+
+const makeConnection = (db: DatabaseSync, cacheSize: number, busyTimeout: number): SqliteConnection => {
   const cache = new Lru<string, StatementSync>(cacheSize)
   const prepare = (sql: string): StatementSync => {
     let statement = cache.get(sql)
@@ -75,14 +108,17 @@ const makeConnection = (db: DatabaseSync, cacheSize: number): SqliteConnection =
   }
 
   const attempt = <A>(operation: string, f: (safeIntegers: boolean) => A): Effect.Effect<A, SqlError.SqlError> =>
-    Effect.withFiber((fiber) => {
-      const safeIntegers = fiber.getRef(SqlClient.SafeIntegers)
-      try {
-        return Effect.succeed(f(safeIntegers))
-      } catch (cause) {
-        return Effect.fail(sqlError(cause, `Failed to ${operation} statement`, operation))
-      }
-    })
+    retryBusy(
+      Effect.withFiber((fiber) => {
+        const safeIntegers = fiber.getRef(SqlClient.SafeIntegers)
+        try {
+          return Effect.succeed(f(safeIntegers))
+        } catch (cause) {
+          return Effect.fail(sqlError(cause, `Failed to ${operation} statement`, operation))
+        }
+      }),
+      busyTimeout
+    )
 
   const rows = (statement: StatementSync, params: ReadonlyArray<unknown>, safeIntegers: boolean) => {
     statement.setReadBigInts(safeIntegers)
