@@ -5,6 +5,11 @@
  *   process loads the application and finishes it. The result is correct, and every branch whose
  *   completion had been saved before the kill ran exactly once (a branch killed between its side
  *   effect and its save may run twice: that is the at-least-once edge of any step store).
+ * - crash in a second pass: a parent whose `tasks` step runs twice, each time 200 sub-graph
+ *   children (two steps each) with explicit ids naming the step, is killed in the middle of the
+ *   second pass; a new process finishes it. Nothing of the first pass runs again, the second pass
+ *   reuses only its own children (and, within them, only their saved steps), and the result is
+ *   the one an uninterrupted run computes.
  * - race: three processes load the same application, meet at a barrier (files, not the clock) and
  *   step it at once; the database lets exactly one write each step, the others get a conflict, and
  *   the whole history is the one a single uninterrupted run computes.
@@ -155,6 +160,99 @@ describe.each(backends)("processes on $name", (backend) => {
       `${backend.name} crash: killed at ${atKill.reduce((a, b) => a + b, 0)} log lines; ` +
         `${persisted.length} branches saved (each ran once, not again); ` +
         `${ranTwice.length} ran before the kill without being saved and ran again; final result correct`
+    )
+  })
+
+  it("SIGKILL in the second pass of a tasks step with sub-graph children and explicit ids: only this step's saved steps are reused", async () => {
+    const appId = `tasks-${crypto.randomUUID()}`
+    const log = join(dir, `${appId}.log`)
+    const store = backend.store("tasks")
+    const N = 200
+    const HOLD = 100
+    const counts = () => {
+      const out = new Map<string, number>()
+      if (!existsSync(log)) return out
+      for (const line of readFileSync(log, "utf8").split("\n")) if (line !== "") out.set(line, (out.get(line) ?? 0) + 1)
+      return out
+    }
+    const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+
+    // Round 0 whole (2 steps × N children), then round 1's children 0 to HOLD - 1 whole; the
+    // others fetch, then hang in parse (half-way sub-graphs).
+    const first = start("tasks", store, appId, log, String(HOLD))
+    let exited = false
+    void first.exit.then(() => (exited = true))
+    while (total(counts()) < 2 * N + N + HOLD) {
+      if (exited) throw new Error(`the worker ended before it was killed:\n${(await first.exit).stderr}`)
+      await sleep(1)
+    }
+    // A side effect is logged before its step is saved: wait until one child of each kind (whole,
+    // half-way) is saved, so that the kill finds both (the others may still be in flight).
+    const savedYet = (childId: string, sequenceId: number) =>
+      Effect.runPromise(
+        Persistence.Persistence.use((p) => p.load({ appId: childId, partitionKey: "", sequenceId })).pipe(
+          Effect.provide(backend.layer("tasks"))
+        ) as Effect.Effect<Persistence.Step | undefined, unknown>
+      ).then(
+        (step) => step !== undefined,
+        // Opening the file while the worker writes may find it locked: look again.
+        () => false
+      )
+    while (!(await savedYet(`${appId}:2/0`, 2)) || !(await savedYet(`${appId}:2/${HOLD}`, 1))) {
+      if (exited) throw new Error(`the worker ended before it was killed:\n${(await first.exit).stderr}`)
+      await sleep(5)
+    }
+    first.child.kill("SIGKILL")
+    const killed = await first.exit
+    expect(killed.signal, `the worker ended (${killed.code}) before it was killed:\n${killed.stdout}\n${killed.stderr}`).toBe("SIGKILL")
+    const atKill = counts()
+
+    // What was saved: the parent's first pass, and some of the second pass's children.
+    const saved = await Effect.runPromise(
+      Persistence.Persistence.use((p) =>
+        Effect.all({
+          parent: p.load({ appId, partitionKey: "" }),
+          round1: Effect.forEach(Array.from({ length: N }, (_, i) => i), (i) => p.load({ appId: `${appId}:2/${i}`, partitionKey: "" }), {
+            concurrency: 8
+          })
+        })
+      ).pipe(Effect.provide(backend.layer("tasks"))) as Effect.Effect<
+        { parent: Persistence.Step | undefined; round1: Array<Persistence.Step | undefined> },
+        unknown
+      >
+    )
+    expect(saved.parent).toMatchObject({ sequenceId: 1, action: "crawl", next: "crawl", state: { round: 1 } })
+    const finishedBefore = saved.round1.flatMap((s, i) => (s?.next === undefined && s !== undefined ? [i] : []))
+    const fetchedBefore = saved.round1.flatMap((s, i) => (s?.sequenceId === 1 ? [i] : []))
+    expect(finishedBefore.length).toBeGreaterThan(0)
+    expect(fetchedBefore.length).toBeGreaterThan(0)
+    for (const i of [...finishedBefore, ...fetchedBefore]) {
+      // Each saved child is this step's: made by the parent's step 2, action crawl, for round 1.
+      expect(saved.round1[i]).toMatchObject({ parentId: appId, parentSequenceId: 2, parentAction: "crawl", state: { i, round: 1 } })
+    }
+
+    const resumed = await finished(start("tasks", store, appId, log))
+    const sum = (round: number) => Array.from({ length: N }, (_, i) => i * 10 + round + 1).reduce((a, b) => a + b, 0)
+    expect(resumed).toEqual({ round: 2, sums: [sum(0), sum(1)] })
+    const atEnd = counts()
+    for (let i = 0; i < N; i++) {
+      // The first pass was saved whole: none of it runs again.
+      for (const action of ["fetch", "parse"]) expect(atEnd.get(`0:${i}:${action}`), `0:${i}:${action}`).toBe(1)
+    }
+    for (const i of finishedBefore) {
+      for (const action of ["fetch", "parse"]) expect(atEnd.get(`1:${i}:${action}`), `saved 1:${i}:${action} ran again`).toBe(1)
+    }
+    for (const i of fetchedBefore) {
+      expect(atEnd.get(`1:${i}:fetch`), `saved fetch of child ${i} ran again`).toBe(1)
+      expect((atEnd.get(`1:${i}:parse`) ?? 0) - (atKill.get(`1:${i}:parse`) ?? 0)).toBe(1)
+    }
+    for (let i = 0; i < N; i++) {
+      if (finishedBefore.includes(i) || fetchedBefore.includes(i)) continue
+      expect((atEnd.get(`1:${i}:fetch`) ?? 0) - (atKill.get(`1:${i}:fetch`) ?? 0), `unsaved child ${i} fetches once more`).toBe(1)
+    }
+    console.info(
+      `${backend.name} tasks crash: killed at ${total(atKill)} log lines; round 1: ${finishedBefore.length} children finished ` +
+        `and ${fetchedBefore.length} half-way before the kill (not run again), ${N - finishedBefore.length - fetchedBefore.length} ran; result correct`
     )
   })
 
