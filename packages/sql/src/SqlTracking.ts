@@ -5,22 +5,25 @@
  * too.
  *
  * Recording never waits for the database: `record` and `recordSteps` append to a buffer in
- * memory, and a fiber of the layer writes the buffer every `flushInterval` (100 ms by default) in
- * one transaction, and what is left when the layer closes. A step that does not wait gets no
+ * memory, and a fiber of the layer writes the buffer every `flushInterval` (100 ms by default), or
+ * as soon as it holds a few thousand steps, in transactions of a few thousand records, and what is
+ * left when the layer closes. The buffer is bounded (`maxBuffered`): past it, records are dropped. A step that does not wait gets no
  * `StepStarted` record (`stepStarted: "suspended"`); a group of fast steps (`recordSteps`) is taken
- * whole and stored as one row per step. A write that fails is logged and its records dropped: a
- * tracker's failure never fails an application. States are stored in full every few steps and in
+ * whole and stored as one row per step. A write that fails is tried again record by record, and a
+ * record that fails alone is logged and dropped: a tracker's failure never fails an application,
+ * and one bad record costs no other its row. A state that cannot be written as JSON (nested too
+ * deep) is recorded as `{ "teasel:unrecorded": "<why>" }`. States are stored in full every few steps and in
  * between as the top-level keys that changed (see `internal/trackingWrite.ts`). Each run's
  * `ApplicationStopped` record sets the application's status (completed, halted, failed,
  * interrupted) as soon as it is written. `TrackingReader` reads it all back.
  *
  * @since 0.1.0
  */
-import { Cause, Duration, Effect, type Layer, type Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, type Layer, type Scope } from "effect"
 import { Tracking } from "@teasel/core"
 import type { Migrator } from "effect/sql"
 import { SqlClient, type SqlError } from "effect/sql"
-import { runner, sqliteOf, type Statement } from "./internal/dialect.js"
+import { isPg, runner, sqliteOf, type Statement } from "./internal/dialect.js"
 import * as Layers from "./internal/layers.js"
 import * as Statements from "./internal/statements.js"
 import { migrate } from "./internal/trackingSchema.js"
@@ -47,6 +50,13 @@ export interface Options {
    * in between (reading a step's state reads at most this many rows). Default 32.
    */
   readonly fullStateEvery?: number | undefined
+  /**
+   * The most steps and records held in memory waiting to be written. Default 100,000. The buffer
+   * is written as soon as it holds a few thousand (without waiting for `flushInterval`); when the
+   * database cannot keep up and it is full, new records are dropped (counted, and logged once a
+   * minute) rather than growing the process's memory.
+   */
+  readonly maxBuffered?: number | undefined
 }
 
 /**
@@ -70,6 +80,9 @@ const HEARTBEAT_MS = 2_000
 
 /** Records written per transaction: a long run's backlog is written in several, yielding between. */
 const RECORDS_PER_TRANSACTION = 5_000
+
+/** Step rows per upsert on PostgreSQL. */
+const PG_STEPS_PER_STATEMENT = 1_000
 
 /** Failures of writes are logged at most this often. */
 const WARN_EVERY_MS = 60_000
@@ -112,8 +125,18 @@ export const make = (
     const started = now()
     yield* execute([Statements.openSession(session, process.pid, started)])
 
-    const writer = Write.make({ session, fullStateEvery: Math.max(1, options.fullStateEvery ?? 32) })
+    const writer = Write.make({
+      session,
+      fullStateEvery: Math.max(1, options.fullStateEvery ?? 32),
+      // A statement is a round trip on PostgreSQL: a batch in a few (12 values a row, of 65,535).
+      ...(isPg(sql) ? { stepsPerStatement: PG_STEPS_PER_STATEMENT } : {})
+    })
+    const maxBuffered = Math.max(1, options.maxBuffered ?? 100_000)
     let buffer: Array<Write.Item> = []
+    /** How many steps and records the buffer holds. */
+    let buffered = 0
+    /** Completed to write the buffer before the interval is over (it holds a transaction's worth). */
+    let wake = Deferred.makeUnsafe<void>()
     let lastBeat = started
     let lastWarning = -Infinity
     let dropped = 0
@@ -128,27 +151,31 @@ export const make = (
       )
     }
 
-    /** Writes one batch; a failure is logged and the batch dropped. */
+    /**
+     * Writes one batch. When it fails, its records are written again one by one (each in a
+     * transaction of its own), so that one bad record costs only itself: a record that fails
+     * alone is logged and dropped.
+     */
     const writeBatch = (records: ReadonlyArray<Write.Item>): Effect.Effect<void> =>
       Effect.suspend(() => {
+        const failed = (cause: unknown): Effect.Effect<void> => {
+          // The states remembered for deltas may not have been written: the next ones in full.
+          writer.forget()
+          if (records.length > 1) return Effect.forEach(records, (record) => writeBatch([record]), { discard: true })
+          dropped += 1
+          warn("a record", cause)
+          return Effect.void
+        }
         let statements: Array<Statement>
         try {
           statements = writer.statements(records)
         } catch (cause) {
-          writer.forget()
-          dropped += records.length
-          warn(`${records.length} records`, cause)
-          return Effect.void
+          return failed(cause)
         }
         const t = now()
         lastBeat = t
         statements.push(Statements.heartbeat(session, t))
-        return Effect.catchCause(execute(statements), (cause) =>
-          Effect.sync(() => {
-            writer.forget()
-            dropped += records.length
-            warn(`${records.length} records`, Cause.squash(cause))
-          }))
+        return Effect.catchCause(execute(statements), (cause) => failed(Cause.squash(cause)))
       })
 
     /** Writes everything buffered, a few thousand records per transaction. */
@@ -161,6 +188,7 @@ export const make = (
       }
       const records = buffer
       buffer = []
+      buffered = 0
       if (records.length <= RECORDS_PER_TRANSACTION) return writeBatch(records)
       const batches: Array<ReadonlyArray<Write.Item>> = []
       for (let i = 0; i < records.length; i += RECORDS_PER_TRANSACTION) {
@@ -179,12 +207,31 @@ export const make = (
       )
     )
     // A flush is never interrupted halfway: the records it took from the buffer would be lost.
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(interval), Effect.uninterruptible(flush))))
+    // It runs every `interval`, or sooner when the buffer holds a transaction's worth.
+    const pause = Effect.suspend(() => Effect.raceFirst(Effect.sleep(interval), Deferred.await(wake)))
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.andThen(pause, Effect.suspend(() => {
+        wake = Deferred.makeUnsafe<void>()
+        return Effect.uninterruptible(flush)
+      }))
+    ))
+
+    /** Buffers `item` (`size` steps or records), or drops it when the buffer is full. */
+    const push = (item: Write.Item, size: number): void => {
+      if (buffered + size > maxBuffered && buffer.length > 0) {
+        dropped += size
+        warn(`${size} records`, `its buffer is full (maxBuffered ${maxBuffered}): the database does not keep up`)
+        return
+      }
+      buffer.push(item)
+      buffered += size
+      if (buffered >= RECORDS_PER_TRANSACTION) Deferred.doneUnsafe(wake, Effect.void)
+    }
 
     return Tracking.Tracking.of({
-      record: (record) => void buffer.push(record),
+      record: (record) => push(record, 1),
       // A group is buffered as it is: its rows are made when the batch is written.
-      recordSteps: (group) => void buffer.push(group),
+      recordSteps: (group) => push(group, Math.max(1, group.actions.length)),
       stepStarted: "suspended"
     })
   })

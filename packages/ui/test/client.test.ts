@@ -23,6 +23,14 @@ describe("diff", () => {
     expect(diff({}, many, 10)).toHaveLength(10)
     expect(diff({ "a b": 1 }, { "a b": 2 })[0]!.path).toBe(`["a b"]`)
   })
+
+  it("sees keys named like Object.prototype members added and removed (own keys only)", () => {
+    expect(diff({ n: 1, constructor: 1, toString: 2 }, { n: 1 })).toEqual([
+      { path: "constructor", kind: "removed", before: 1 },
+      { path: "toString", kind: "removed", before: 2 }
+    ])
+    expect(diff({ n: 1 }, { n: 1, hasOwnProperty: 3 })).toEqual([{ path: "hasOwnProperty", kind: "added", after: 3 }])
+  })
 })
 
 describe("graph layout", () => {

@@ -39,7 +39,13 @@ export const make = (options: {
   readonly session: string
   readonly fullStateEvery: number
   readonly cacheSize?: number | undefined
+  /**
+   * Step rows per upsert. Default `Statements.STEPS_PER_STATEMENT`; more where every statement
+   * is a round trip to a server (PostgreSQL), so that a batch is a few of them.
+   */
+  readonly stepsPerStatement?: number | undefined
 }): Writer => {
+  const perStatement = Math.max(1, options.stepsPerStatement ?? Statements.STEPS_PER_STATEMENT)
   const known = new Lru<string, Known>(options.cacheSize ?? 4096)
   const graphIds = new WeakMap<Graph.Shape, readonly [id: string, json: string]>()
   const graphsWritten = new Set<string>()
@@ -65,16 +71,22 @@ export const make = (options: {
     ) {
       const set: Record<string, unknown> = {}
       const unset: Array<string> = []
+      // Own keys only: a removed `constructor` or `toString` is not "still there" by inheritance.
       for (const k of Object.keys(state)) {
-        if (state[k] !== previous.state[k] || !(k in previous.state)) set[k] = state[k]
+        if (state[k] !== previous.state[k] || !Object.hasOwn(previous.state, k)) set[k] = state[k]
       }
-      for (const k of Object.keys(previous.state)) if (!(k in state)) unset.push(k)
+      for (const k of Object.keys(previous.state)) if (!Object.hasOwn(state, k)) unset.push(k)
       full = 0
       json = toJson({ set, unset })
       sinceFull = previous.sinceFull + 1
     } else {
       full = 1
       json = toJson(state)
+    }
+    if (isUnrecorded(json)) {
+      // Degraded (see `toJson`): stored as a full state of its own, and the next step in full.
+      known.delete(key)
+      return { full: 1 as const, json: full === 1 ? json : toJson(state) }
     }
     if (next === undefined || !isRecord(state)) known.delete(key)
     else known.set(key, { seq, state, sinceFull })
@@ -245,8 +257,8 @@ export const make = (options: {
     }
     const out = [...graphs, ...starts]
     const rows = [...steps.values()]
-    for (let i = 0; i < rows.length; i += Statements.STEPS_PER_STATEMENT) {
-      out.push(Statements.upsertSteps(rows.slice(i, i + Statements.STEPS_PER_STATEMENT)))
+    for (let i = 0; i < rows.length; i += perStatement) {
+      out.push(Statements.upsertSteps(rows.slice(i, i + perStatement)))
     }
     for (const app of apps.values()) out.push(Statements.updateApp(app))
     return out
@@ -260,23 +272,38 @@ const stepKey = (partitionKey: string, appId: string, seq: number) => `${partiti
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
+/** The key of the placeholder recorded instead of a value that cannot be written as JSON. */
+export const UNRECORDED = "teasel:unrecorded"
+
+const unrecordedPrefix = `{"${UNRECORDED}":`
+
+/** Whether `json` is the placeholder `toJson` wrote for a value it could not write. */
+const isUnrecorded = (json: string): boolean => json.startsWith(unrecordedPrefix)
+
 /**
- * JSON of any value: what `JSON.stringify` cannot write (a `BigInt`, a cycle) is written as a
- * string saying what it was, rather than failing the batch.
+ * JSON of any value, never failing (one record's value must not cost the others theirs): what
+ * `JSON.stringify` cannot write is written as a string saying what it was (a `BigInt` as `"12n"`,
+ * a cycle as `"[Circular]"`); a value it cannot write at all (nested too deep for the stack) is
+ * replaced by a placeholder naming why, `{ "teasel:unrecorded": "..." }`.
  */
 export const toJson = (value: unknown): string => {
   try {
     return JSON.stringify(value) ?? "null"
   } catch {
-    const seen = new WeakSet<object>()
-    return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return `${v}n`
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]"
-        seen.add(v)
-      }
-      return v
-    }) ?? "null"
+    try {
+      const seen = new WeakSet<object>()
+      return JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === "bigint") return `${v}n`
+        if (typeof v === "object" && v !== null) {
+          if (seen.has(v)) return "[Circular]"
+          seen.add(v)
+        }
+        return v
+      }) ?? "null"
+    } catch (cause) {
+      const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)
+      return JSON.stringify({ [UNRECORDED]: `this value could not be recorded as JSON (${why})` })
+    }
   }
 }
 

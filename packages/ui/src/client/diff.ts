@@ -34,12 +34,13 @@ export const diff = (before: unknown, after: unknown, limit = 200): ReadonlyArra
       for (const key of Object.keys(b)) {
         if (out.length >= limit) return
         const p = keyPath(path, key)
-        if (!(key in a)) out.push({ path: p, kind: "added", after: b[key] })
+        // Own keys only: `constructor` or `toString` are not present by inheritance.
+        if (!Object.hasOwn(a, key)) out.push({ path: p, kind: "added", after: b[key] })
         else walk(a[key], b[key], p)
       }
       for (const key of Object.keys(a)) {
         if (out.length >= limit) return
-        if (!(key in b)) out.push({ path: keyPath(path, key), kind: "removed", before: a[key] })
+        if (!Object.hasOwn(b, key)) out.push({ path: keyPath(path, key), kind: "removed", before: a[key] })
       }
       return
     }
