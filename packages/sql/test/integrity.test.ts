@@ -410,6 +410,15 @@ describe.each([sqlite, postgres])("damaged or foreign rows never load as a state
     expectCorrupt(await load(mine.id), mine.id, 3)
   })
 
+  it("steps saved before digests and owners were stored (schema version 1) still load, and are still checked for gaps", async () => {
+    const { app, id } = await saved()
+    await raw(backend, label, `UPDATE teasel_steps SET digest = NULL, parent_seq = NULL, parent_action = NULL WHERE app = ${backend.ph(1)}`, [app])
+    const exit = await load(id)
+    expect(Exit.isSuccess(exit) && exit.value).toMatchObject({ sequenceId: 3, state: { ...initial, count: 3 } })
+    await raw(backend, label, `DELETE FROM teasel_steps WHERE app = ${backend.ph(1)} AND seq = 2`, [app])
+    expectCorrupt(await load(id), id, 3)
+  })
+
   if (backend === sqlite) {
     it("a sequence number that is not a number: Corrupt (SQLite stores text in an INTEGER column)", async () => {
       const { app, id } = await saved()
