@@ -26,6 +26,7 @@ import type { Migrator, SqlError } from "effect/sql"
 import { SqlClient } from "effect/sql"
 import type { Known } from "./internal/delta.js"
 import { runner, sqliteOf } from "./internal/dialect.js"
+import { corrupt } from "./internal/integrity.js"
 import * as Layers from "./internal/layers.js"
 import * as LoadStep from "./internal/loadStep.js"
 import { Lru } from "./internal/lru.js"
@@ -160,7 +161,14 @@ export const make = (
               updatedAt: Number(row.created_at)
             }))
           ),
-          Effect.mapError((error) => listFailed(partitionKey, error))
+          Effect.mapError((error) => listFailed(partitionKey, error)),
+          Effect.flatMap((summaries) => {
+            // A latest step whose number is not a whole number is damaged: never listed as a step.
+            const bad = summaries.find((s) => !Number.isSafeInteger(s.sequenceId) || s.sequenceId < 1)
+            return bad === undefined
+              ? Effect.succeed(summaries)
+              : Effect.fail(corrupt({ appId: bad.appId, partitionKey }, "its latest step number is not a whole number"))
+          })
         )
     })
   })

@@ -425,6 +425,7 @@ describe.each([sqlite, postgres])("damaged or foreign rows never load as a state
       await raw(backend, label, `UPDATE teasel_steps SET seq = 'three' WHERE app = ${backend.ph(1)} AND seq = 3`, [app])
       expectCorrupt(await load(id), id, undefined)
       expectCorrupt(await loadApp(id), id, undefined)
+      expectCorrupt(await runOn(backend.layer(label), Persistence.Persistence.use((store) => store.list(""))), id, undefined)
     })
   }
 
