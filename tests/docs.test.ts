@@ -198,7 +198,7 @@ const spawn = (args: ReadonlyArray<string>, cwd: string, env: Record<string, str
 const tsconfig = (dir: string, include: ReadonlyArray<string>) =>
   JSON.stringify({
     extends: relative(dir, join(root, "tsconfig.base.json")),
-    compilerOptions: { lib: ["ES2022", "DOM", "DOM.Iterable"], noEmit: true, sourceMap: false },
+    compilerOptions: { lib: ["ES2022", "DOM", "DOM.Iterable"], noEmit: true, sourceMap: false, declaration: false },
     include
   })
 
