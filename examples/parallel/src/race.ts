@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from "node:url"
 import { Effect, Fiber, Stream } from "effect"
-import { Action, Application, Children, Graph } from "@teasel/core"
+import { Action, type ActionError, Application, Children, Graph, type PersistenceError } from "@teasel/core"
 
 /** A model's child state: the question and its answer. */
 export interface Reply {
@@ -42,7 +42,7 @@ const careful = (cancelled: Array<string>) => (reply: Reply) =>
 export const goodEnough = (answer: string) => answer.toLowerCase().includes("dipsacus")
 
 /** The ask action: both models start; the quick one is streamed; the careful one may be cancelled. */
-const ask = (words: ReadonlyArray<string>, cancelled: Array<string>) => (s: Ask): Effect.Effect<Ask, Children.ChildError<typeof quick>> =>
+const ask = (words: ReadonlyArray<string>, cancelled: Array<string>) => (s: Ask): Effect.Effect<Ask, ActionError | PersistenceError> =>
   Effect.gen(function*() {
     const slow = yield* Effect.forkChild(Children.run(careful(cancelled), { question: s.question, answer: "" }, { key: "careful" }))
     const streamed: Array<string> = []

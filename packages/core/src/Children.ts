@@ -32,13 +32,8 @@ export interface Options {
   readonly inputs?: object | undefined
 }
 
-/**
- * What running a child may fail with: its branch's error, an `ActionError`, a `PersistenceError`.
- *
- * @category models
- * @since 0.2.0
- */
-export type ChildError<B> = Action.ErrorOf<B> | ActionError | PersistenceError
+// What running a child may fail with (not exported: declaration files name it structurally).
+type ChildError<B> = Action.ErrorOf<B> | ActionError | PersistenceError
 
 /**
  * Runs `branch` (an action or a `Graph.subgraph`) from `state` as a child application of the

@@ -22,7 +22,6 @@ import type { ActionError } from "./Action.js"
 import * as ChildApp from "./internal/child.js"
 import * as Children from "./internal/engine.js"
 import * as Step from "./internal/parallelStep.js"
-import { withServices } from "./internal/services.js"
 import type * as Persistence from "./Persistence.js"
 import type { PersistenceError } from "./Persistence.js"
 import type * as Tracking from "./Tracking.js"
@@ -98,6 +97,7 @@ export type Source<A, E = never, R = never> =
   | Effect.Effect<Iterable<A>, E, R>
   | Stream.Stream<A, E, R>
 
+
 /**
  * A task of `tasks`: a branch, the state it starts from, optional inputs and an optional id (by
  * default derived from the parent's id, step, action and the task's index).
@@ -165,38 +165,7 @@ export interface Executor {
  */
 export const CurrentExecutor: Context.Reference<Executor | undefined> = Step.CurrentExecutor
 
-/**
- * Runs `child` in this process, as the child of its parent's step (`parentId`, `parentSequenceId`,
- * `action`): with the `Persistence` and `Tracking` in context, exactly as a local child runs — a
- * child whose final state is saved is not run again, an unfinished one continues from its last
- * saved step. This is what a remote executor's worker calls with a child it received; the child's
- * events are not forwarded anywhere (tracking sees its steps).
- *
- * @example
- * ```ts
- * import type { Effect } from "effect"
- * import { Parallel } from "@teasel/core"
- * const double = (c: { n: number }) => ({ n: c.n * 2 })
- * const child: Effect.Effect<unknown, unknown, unknown> = Parallel.runChild({
- *   id: "P:1:fan:0", index: 0, parentId: "P", parentSequenceId: 1, action: "fan",
- *   partitionKey: "", branch: double, state: { n: 21 }, inputs: undefined
- * })
- * // run where the parent's Persistence and Tracking are provided, it succeeds with { n: 42 }
- * ```
- * @category executors
- * @since 0.1.0
- */
-export const runChild = (child: Child): Effect.Effect<unknown, unknown, unknown> =>
-  withServices((services) => {
-    const shape = ChildApp.branchGraph(child.branch)
-    const app = ChildApp.make(shape, child.id, { appId: child.parentId, partitionKey: child.partitionKey }, child.state)
-    return ChildApp.withRuntime(ChildApp.runChild(app, {
-      haltAfter: shape.haltAfter,
-      inputs: child.inputs,
-      parentSequenceId: child.parentSequenceId,
-      parentAction: child.action
-    }, undefined, services))
-  })
+export { runChild } from "./internal/handover.js"
 
 /**
  * The concurrency nested parallel steps use when they set none: a parent's `concurrency` reaches
@@ -208,7 +177,9 @@ export const runChild = (child: Child): Effect.Effect<unknown, unknown, unknown>
 export const CurrentConcurrency: Context.Reference<number | "unbounded"> = Step.CurrentConcurrency
 
 type NextError<N> = N extends Effect.Effect<any, infer E, any> ? E : never
+
 type NextContext<N> = N extends Effect.Effect<any, any, infer R> ? R : never
+
 type BranchError<B> = Action.ErrorOf<B> | ActionError | PersistenceError | Cause.TimeoutError
 
 /**

@@ -3,6 +3,7 @@
  * their context — read once per graph (a `WeakMap`), so that the step loop asks nothing of actions
  * that declare nothing: a graph of plain functions has no contracts at all.
  */
+import type { Context } from "../Action.js"
 import type { Graph } from "../Graph.js"
 
 /** One action's declarations. */
@@ -76,4 +77,25 @@ export const inputsFor = (
     if (list !== undefined) for (const key of list) if (key in given) picked[key] = given[key]
   }
   return { inputs: picked, missing }
+}
+
+/**
+ * Calls an action that declares a contract: with the inputs it declares (and needs: `missing`
+ * names those the call lacks, and the action is not called) and, if it asks, its context.
+ */
+export const call = (
+  action: (state: unknown, inputs?: unknown, context?: Context) => unknown,
+  contract: Contract,
+  state: unknown,
+  callInputs: object | undefined,
+  first: boolean,
+  context: () => Context
+): { readonly out: unknown } | { readonly thrown: unknown } | { readonly missing: ReadonlyArray<string> } => {
+  const given = inputsFor(contract, callInputs, first)
+  if (given.missing.length > 0) return { missing: given.missing }
+  try {
+    return { out: contract.contextual ? action(state, given.inputs, context()) : action(state, given.inputs) }
+  } catch (thrown) {
+    return { thrown }
+  }
 }

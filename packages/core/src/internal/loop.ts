@@ -28,7 +28,7 @@ import {
 import type { Application } from "../Application.js"
 import type { Persistence } from "../Persistence.js"
 import * as App from "./application.js"
-import { type Contract, contractsOf, inputsFor } from "./contract.js"
+import { call, type Contract, contractsOf } from "./contract.js"
 import { CurrentStep, type Emit, type StepContext } from "./context.js"
 import * as Observer from "./observer.js"
 import * as Output from "./output.js"
@@ -151,7 +151,7 @@ class Run {
       const action = this.actions[name]
       const sequenceId = this.sequenceId + 1
       if (action === undefined) return this.failStep(this.error(name, sequenceId, new UnknownAction()), false)
-      let inputs = this.begin(name, sequenceId)
+      const inputs = this.begin(name, sequenceId)
       const contract = this.contracts === undefined ? undefined : this.contracts[name]
       let out: unknown
       if (contract === undefined) {
@@ -161,14 +161,10 @@ class Run {
           return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
         }
       } else {
-        const given = inputsFor(contract, this.options.inputs, this.ran === 1)
-        if (given.missing.length > 0) return this.failStep(this.error(name, sequenceId, new MissingInput({ keys: given.missing })))
-        inputs = given.inputs
-        try {
-          out = contract.contextual ? action(this.state, inputs, this.contextOf(name, sequenceId)) : action(this.state, inputs)
-        } catch (cause) {
-          return this.failStep(this.error(name, sequenceId, new Threw({ cause })))
-        }
+        const called = call(action, contract, this.state, this.options.inputs, this.ran === 1, () => this.contextOf(name, sequenceId))
+        if ("missing" in called) return this.failStep(this.error(name, sequenceId, new MissingInput({ keys: called.missing })))
+        if ("thrown" in called) return this.failStep(this.error(name, sequenceId, new Threw({ cause: called.thrown })))
+        out = called.out
       }
       const stopped = this.settle(name, sequenceId, out)
       if (stopped !== undefined) return stopped
