@@ -33,6 +33,7 @@ import { Lru } from "./internal/lru.js"
 import { backend, listFailed } from "./internal/persistenceError.js"
 import * as SaveStep from "./internal/saveStep.js"
 import { migrate } from "./internal/schema.js"
+import { wallClockSleep } from "./internal/sqliteConnection.js"
 import * as Statements from "./internal/statements.js"
 import type * as SqliteClient from "./SqliteClient.js"
 
@@ -126,10 +127,13 @@ export const make = (
     const timeout = Duration.fromInputUnsafe(options.saveTimeout ?? "30 seconds")
     const timeoutMillis = Duration.toMillis(timeout)
     return Persistence.Persistence.of({
+      // Timed by the event loop's timers, not the fiber's Clock: a program under TestClock
+      // moves its clock while the database takes real time.
       save: (step) =>
-        Effect.timeoutOrElse(save(step), {
-          duration: timeout,
-          orElse: () =>
+        Effect.raceFirst(
+          save(step),
+          Effect.andThen(
+            wallClockSleep(timeoutMillis),
             Effect.fail(
               new PersistenceError({
                 reason: new Persistence.Timeout({ timeoutMillis }),
@@ -141,7 +145,8 @@ export const make = (
                 } (saveTimeout); nothing of the step was written`
               })
             )
-        }),
+          )
+        ),
       load: LoadStep.make({ sql, sqlite, known }),
       saveFailure: (failure) =>
         refused(failure) ?? run(Statements.insertFailure(failure)).pipe(

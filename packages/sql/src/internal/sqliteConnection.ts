@@ -72,6 +72,17 @@ export const SYNC_BUSY_MS = 5
 const FIRST_PAUSE_MS = 1
 const LONGEST_PAUSE_MS = 50
 
+/**
+ * Sleeps `ms` milliseconds of real time (a timer of the event loop), whatever `Clock` the fiber
+ * has: waiting for a database is real waiting, also in a program run under `TestClock`.
+ * Interruptible: the timer is cleared.
+ */
+export const wallClockSleep = (ms: number): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), ms)
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
 /** Whether a statement failed because another connection holds the lock (`SQLITE_BUSY`, `SQLITE_LOCKED`). */
 export const isBusy = (error: SqlError.SqlError): boolean => error.reason._tag === "LockTimeoutError"
 
@@ -89,7 +100,7 @@ export const retryBusy = <A>(
     Effect.catchIf(attempt, (error) => isBusy(error) && waited < budgetMs, () => {
       const next = Math.min(pause, budgetMs - waited)
       return Effect.andThen(
-        Effect.interruptible(Effect.sleep(next)),
+        Effect.interruptible(wallClockSleep(next)),
         Effect.suspend(() => loop(waited + next + SYNC_BUSY_MS, Math.min(pause * 2, LONGEST_PAUSE_MS)))
       )
     })
