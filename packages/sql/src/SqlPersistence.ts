@@ -78,7 +78,17 @@ export interface Options {
   readonly saveTimeout?: Duration.Input | undefined
 }
 
-/** The default `maxValueBytes`: 256 MiB. */
+/**
+ * The default `maxValueBytes`: 256 MiB of JSON per state key.
+ *
+ * @example
+ * ```ts
+ * import { SqlPersistence } from "@teasel/sql"
+ * SqlPersistence.layerSqlite({ filename: "data/teasel.db", maxValueBytes: SqlPersistence.DEFAULT_MAX_VALUE_BYTES / 4 })
+ * ```
+ * @category models
+ * @since 0.2.0
+ */
 export const DEFAULT_MAX_VALUE_BYTES: number = 256 * 1024 * 1024
 
 /**
