@@ -26,7 +26,12 @@ interface Known {
   readonly seq: number
   readonly state: Record<string, unknown>
   readonly sinceFull: number
+  /** About what the state weighs: its last full JSON's length and the deltas' since. */
+  readonly bytes: number
 }
+
+/** The most the remembered states may weigh together (in characters of their JSON). */
+const KNOWN_BYTES = 32 * 1024 * 1024
 
 export interface Writer {
   /** The statements that write `items`, in order. */
@@ -46,7 +51,7 @@ export const make = (options: {
   readonly stepsPerStatement?: number | undefined
 }): Writer => {
   const perStatement = Math.max(1, options.stepsPerStatement ?? Statements.STEPS_PER_STATEMENT)
-  const known = new Lru<string, Known>(options.cacheSize ?? 4096)
+  const known = new Lru<string, Known>(options.cacheSize ?? 4096, KNOWN_BYTES, (k) => k.bytes)
   const graphIds = new WeakMap<Graph.Shape, readonly [id: string, json: string]>()
   const graphsWritten = new Set<string>()
 
@@ -89,7 +94,7 @@ export const make = (options: {
       return { full: 1 as const, json: full === 1 ? json : toJson(state) }
     }
     if (next === undefined || !isRecord(state)) known.delete(key)
-    else known.set(key, { seq, state, sinceFull })
+    else known.set(key, { seq, state, sinceFull, bytes: json.length + (full === 1 ? 0 : previous!.bytes) })
     return { full, json }
   }
 
