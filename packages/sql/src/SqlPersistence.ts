@@ -73,7 +73,9 @@ export interface Options {
   /**
    * How long a save may take before it fails with a `PersistenceError` of reason `Timeout`
    * (a lock another session holds, a frozen server): its transaction is abandoned, so nothing of
-   * the step is written. Default 30 seconds.
+   * the step is written. Default 30 seconds on PostgreSQL and other networked clients; on SQLite
+   * through `SqliteClient`, where a save runs synchronously and the wait for another writer is
+   * bounded by the client's `busyTimeout`, saves are timed only when this is given.
    */
   readonly saveTimeout?: Duration.Input | undefined
 }
@@ -136,10 +138,15 @@ export const make = (
     const save = SaveStep.make({ sql, sqlite, known, maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES })
     const timeout = Duration.fromInputUnsafe(options.saveTimeout ?? "30 seconds")
     const timeoutMillis = Duration.toMillis(timeout)
+    // A race with a timer costs two fibers per save, as much as a SQLite save itself: on SQLite,
+    // where a save runs synchronously and waiting for another writer's lock is bounded by
+    // `busyTimeout` (waited on timers, interruptible), saves are timed only when `saveTimeout` is
+    // given; on a networked database, always.
+    const timed = sqlite === undefined || options.saveTimeout !== undefined
     return Persistence.Persistence.of({
       // Timed by the event loop's timers, not the fiber's Clock: a program under TestClock
       // moves its clock while the database takes real time.
-      save: (step) =>
+      save: !timed ? save : (step) =>
         Effect.raceFirst(
           save(step),
           Effect.andThen(
