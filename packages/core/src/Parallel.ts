@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import type { Cause, Context, Duration, Effect, Layer, Schedule, Stream } from "effect"
+import type { Cause, Context, Duration, Effect, Layer, Schedule } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import * as ChildApp from "./internal/child.js"
@@ -80,23 +80,8 @@ export interface Options<C> {
   readonly executor?: "inherit" | "local" | Executor | undefined
 }
 
-/**
- * What a combinator's function may return for its tasks (or states, or branches): an `Iterable`
- * (the children start at once); a `Promise` or an `Effect` of one (they start once it resolves);
- * an `AsyncIterable` or a `Stream` (each child starts as its task arrives — `tasks` and
- * `mapStates` — under the concurrency limit, the results still in task order). The errors and
- * requirements of an `Effect` or a `Stream` flow into the step's types.
- *
- * @category models
- * @since 0.2.0
- */
-export type Source<A, E = never, R = never> =
-  | Iterable<A>
-  | AsyncIterable<A>
-  | PromiseLike<Iterable<A>>
-  | Effect.Effect<Iterable<A>, E, R>
-  | Stream.Stream<A, E, R>
-
+export type { Source } from "./internal/parallelStep.js"
+import type { Source } from "./internal/parallelStep.js"
 
 /**
  * A task of `tasks`: a branch, the state it starts from, optional inputs and an optional id (by

@@ -55,6 +55,24 @@ const placeOf = (step: StepContext | undefined) =>
     chunk: () => {}
   }
 
+/**
+ * What a combinator's function may return for its tasks (or states, or branches): an `Iterable`
+ * (the children start at once); a `Promise` or an `Effect` of one (they start once it resolves);
+ * an `AsyncIterable` or a `Stream` (each child starts as its task arrives — `tasks` and
+ * `mapStates` — under the concurrency limit, the results still in task order). The errors and
+ * requirements of an `Effect` or a `Stream` flow into the step's types.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Source<A, E = never, R = never> =
+  | Iterable<A>
+  | AsyncIterable<A>
+  | PromiseLike<Iterable<A>>
+  | Effect.Effect<Iterable<A>, E, R>
+  | Stream.Stream<A, E, R>
+
+
 /** A combinator's tasks: at once (a list), once known (an Effect), or as they arrive (a Stream). */
 export type Made<C> =
   | Children.TaskList<C>
