@@ -13,11 +13,12 @@
  *
  * @since 0.2.0
  */
-import { Effect, Queue, Stream } from "effect"
+import { Effect, type Stream } from "effect"
 import type * as Action from "./Action.js"
 import type { ActionError } from "./Action.js"
 import type * as Event from "./Event.js"
 import * as ChildApp from "./internal/child.js"
+import { eventsOf } from "./internal/events.js"
 import type { PersistenceError } from "./Persistence.js"
 
 /**
@@ -90,16 +91,10 @@ export const stream = <C, B extends Action.Any<C>>(
   state: C,
   options: Options = {}
 ): Stream.Stream<Event.Event, ChildError<B>, Action.ContextOf<B>> =>
-  Stream.callback<Event.Event, unknown, unknown>((queue) =>
-    Effect.flatMap(
-      ChildApp.spawn(branch, state, options, (step) => (event) => {
-        Queue.offerUnsafe(queue, event)
-        if (step.emit !== undefined) step.emit(event)
-      }),
-      (final) =>
-        Effect.sync(() => {
-          Queue.offerUnsafe(queue, { _tag: "Done", appId: final.id, app: final })
-          Queue.endUnsafe(queue)
-        })
-    )
+  eventsOf((emit) =>
+    // The child's events feed this stream and, as any child's, the parent's.
+    ChildApp.spawn(branch, state, options, (step) => (event) => {
+      emit(event)
+      if (step.emit !== undefined) step.emit(event)
+    })
   ) as Stream.Stream<Event.Event, ChildError<B>, Action.ContextOf<B>>

@@ -3,7 +3,7 @@
  * `runPromise` and `events`. Re-exported by `Application`, whose types they take; each call checks
  * its options, then hands the application to the step loop with the runtime its sub-graphs need.
  */
-import { Effect, type Layer, Queue, Stream } from "effect"
+import { Effect, type Layer, Stream } from "effect"
 import { dual } from "effect/Function"
 import type { Application, RunError, RunOptions } from "../Application.js"
 import type * as Event from "../Event.js"
@@ -11,6 +11,7 @@ import { GraphError } from "../Graph.js"
 import * as App from "./application.js"
 import * as ChildApp from "./child.js"
 import type { Emit } from "./context.js"
+import { eventsOf } from "./events.js"
 import * as Loop from "./loop.js"
 
 /**
@@ -108,17 +109,7 @@ export const stream: {
   (args) => App.isApplication(args[0]),
   (app: Application<any, any, any, any>, options?: RunOptions<string>) => {
     const checked = loopOptions(app, options, "Application.stream")
-    return Stream.callback<Event.Event<any, any, any, any>, unknown, unknown>((queue) =>
-      Effect.flatMap(
-        runLoop(app, checked, (event) => {
-          Queue.offerUnsafe(queue, event)
-        }),
-        (final) =>
-          Effect.sync(() => {
-            Queue.offerUnsafe(queue, { _tag: "Done", appId: final.id, app: final })
-            Queue.endUnsafe(queue)
-          })
-      ))
+    return eventsOf((emit) => runLoop(app, checked, emit))
   }
 ) as any
 
